@@ -1,0 +1,30 @@
+import { type z } from 'zod';
+
+/** The roles a component can play; each role has its own id namespace and DI token. */
+export type Role = 'squeezer' | 'randomizer' | 'attack' | 'adversary';
+
+/**
+ * A registrable implementation: its id, a parameter schema (zod), an optional parser for the
+ * positional short form of its spec (`median:2x2`, `nlm:11-3-4`), and a factory. Plugins bind
+ * components to their role's token; the registry finds them by id.
+ */
+export interface Component<T = unknown, P = Record<string, unknown>> {
+  readonly id: string;
+  readonly role: Role;
+  readonly summary: string;
+  /** Zod object schema of the parameters; it also supplies every default. */
+  readonly params: z.ZodType<P>;
+  /**
+   * Parses the short form after `id:` into raw parameters (validated by `params` afterwards).
+   * Without it, the short form is `key=value,key=value` only.
+   */
+  readonly positional?: (arg: string) => Record<string, unknown>;
+  /** Example spec strings, shown in `list` and in error messages. */
+  readonly examples: readonly string[];
+  create(params: P): T;
+}
+
+/** Identity helper that keeps the parameter type of a component literal. */
+export function defineComponent<T, P>(c: Component<T, P>): Component<T, P> {
+  return c;
+}

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { type Batch } from '../batch.ts';
+import { FileAccessError, FormatError } from '../errors.ts';
+import { decodeBatchJson, encodeBatchJson } from './batch-json.ts';
+import { decodeNpy, encodeNpy } from './npy.ts';
+
+/**
+ * Writes a file atomically: to a temporary sibling, then renamed over the target, so a crash
+ * or an error never leaves a half-written output.
+ */
+export async function writeFileAtomic(path: string, content: Uint8Array | string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new FileAccessError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check the directory exists and is writable.`);
+  }
+}
+
+function formatOf(path: string): 'npy' | 'json' {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.npy') return 'npy';
+  if (ext === '.json') return 'json';
+  throw new FormatError(`'${path}': unsupported extension '${ext || '(none)'}'; use .npy or .json.`);
+}
+
+/** Reads a batch from `.npy` or `.json`, chosen by extension. */
+export async function readBatchFile(path: string): Promise<Batch> {
+  const fmt = formatOf(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileAccessError(
+      code === 'ENOENT' ? `input file '${path}' does not exist. Check the path.` : `cannot read '${path}': ${code ?? (e as Error).message}.`,
+    );
+  }
+  return fmt === 'npy' ? decodeNpy(new Uint8Array(bytes), path) : decodeBatchJson(bytes.toString('utf8'), path);
+}
+
+/** Writes a batch to `.npy` or `.json` (by extension), atomically. */
+export async function writeBatchFile(path: string, b: Batch): Promise<void> {
+  const fmt = formatOf(path);
+  await writeFileAtomic(path, fmt === 'npy' ? encodeNpy(b) : encodeBatchJson(b));
+}

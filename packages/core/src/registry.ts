@@ -1,0 +1,190 @@
+import 'reflect-metadata';
+import { Container, ContainerModule } from 'inversify';
+import { z } from 'zod';
+import { type Component, type Role } from './component.ts';
+import { ParameterError, UnknownComponentError } from './errors.ts';
+import { formatKeyValues, isKeyValue, parseKeyValues, splitSpec } from './spec.ts';
+import { type Randomizer, type Squeezer } from './transform.ts';
+
+/** DI tokens: one per role, plus the registry itself (for components that need other components). */
+export const TOKENS = {
+  squeezer: Symbol.for('mixnsqueeze.role.squeezer'),
+  randomizer: Symbol.for('mixnsqueeze.role.randomizer'),
+  attack: Symbol.for('mixnsqueeze.role.attack'),
+  adversary: Symbol.for('mixnsqueeze.role.adversary'),
+  registry: Symbol.for('mixnsqueeze.registry'),
+} as const satisfies Record<Role | 'registry', symbol>;
+
+export const ROLES: readonly Role[] = ['squeezer', 'randomizer', 'attack', 'adversary'];
+
+/**
+ * A plugin: a name and a function that binds components to role tokens (unnamed), the way vite or
+ * rollup plugins are objects passed to `use`. An inversify `ContainerModule` works too.
+ */
+export interface Plugin {
+  readonly name: string;
+  register(container: Container): void;
+}
+
+/** One row of `Registry.list()`. */
+export interface ComponentInfo {
+  readonly role: Role;
+  readonly id: string;
+  readonly summary: string;
+  readonly plugin: string;
+  /** JSON schema of the parameters (types, bounds, defaults). */
+  readonly params: Record<string, unknown>;
+  readonly examples: readonly string[];
+}
+
+function oneLineIssues(err: z.ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+/**
+ * The component registry: an inversify container that plugins are explicitly `use`d on, and the
+ * id -> factory maps built from it. Spec strings (`median:2x2`, `uniform:delta=0.2`) resolve to
+ * validated instances; unknown ids and bad parameters are typed errors that list what is available.
+ */
+export class Registry {
+  readonly #container = new Container();
+  readonly #owner = new Map<string, string>();
+  readonly #plugins: string[] = [];
+
+  constructor() {
+    this.#container.bind(TOKENS.registry).toConstantValue(this);
+  }
+
+  /** Names of the plugins used so far, in order. */
+  get plugins(): readonly string[] {
+    return this.#plugins;
+  }
+
+  /** Registers a plugin's components. Refuses, and changes nothing, if an id is taken already. */
+  use(plugin: Plugin | ContainerModule, name?: string): this {
+    const pluginName = name ?? (plugin instanceof ContainerModule ? `module#${plugin.id}` : plugin.name);
+    this.#container.snapshot();
+    try {
+      if (plugin instanceof ContainerModule) this.#container.load(plugin);
+      else plugin.register(this.#container);
+      const fresh = new Map<string, string>();
+      for (const role of ROLES) {
+        const seen = new Set<string>();
+        for (const c of this.#all(role)) {
+          const key = `${role}:${c.id}`;
+          if (seen.has(c.id)) {
+            const prior = this.#owner.get(key) ?? pluginName;
+            throw new ParameterError(
+              `plugin '${pluginName}': ${role} id '${c.id}' is already registered by '${prior}'. Give the component another id.`,
+            );
+          }
+          seen.add(c.id);
+          if (!this.#owner.has(key)) fresh.set(key, pluginName);
+        }
+      }
+      for (const [k, v] of fresh) this.#owner.set(k, v);
+      this.#plugins.push(pluginName);
+    } catch (e) {
+      this.#container.restore();
+      throw e;
+    }
+    return this;
+  }
+
+  #all(role: Role): Component[] {
+    return this.#container.getAll<Component>(TOKENS[role], { optional: true }) ?? [];
+  }
+
+  /** All components of a role, sorted by id. */
+  components(role: Role): Component[] {
+    return [...this.#all(role)].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The component with this id, or a typed error listing the available ones. */
+  component(role: Role, id: string): Component {
+    const found = this.#all(role).find((c) => c.id === id);
+    if (found) return found;
+    const ids = this.components(role).map((c) => c.id);
+    throw new UnknownComponentError(
+      `unknown ${role} '${id}'; available: ${ids.length ? ids.join(', ') : '(none: use() a plugin that provides one)'}.`,
+    );
+  }
+
+  /** Validates raw parameters against a component's schema (defaults filled in). */
+  params<P>(component: Component<unknown, P>, raw: Record<string, unknown>, spec = component.id): P {
+    const r = component.params.safeParse(raw);
+    if (!r.success) {
+      throw new ParameterError(
+        `${component.role} '${spec}': ${oneLineIssues(r.error)}. Examples: ${component.examples.join(', ')}.`,
+      );
+    }
+    return r.data;
+  }
+
+  /** Parses a spec string of a role into its component and validated parameters. */
+  resolve(role: Role, spec: string): { component: Component; params: Record<string, unknown> } {
+    const { id, arg } = splitSpec(spec);
+    const component = this.component(role, id);
+    let raw: Record<string, unknown> = {};
+    if (arg !== undefined) {
+      if (isKeyValue(arg)) raw = parseKeyValues(spec, arg);
+      else if (component.positional) {
+        try {
+          raw = component.positional(arg);
+        } catch (e) {
+          if (e instanceof ParameterError) throw e;
+          throw new ParameterError(`${role} '${spec}': cannot read '${arg}'. Examples: ${component.examples.join(', ')}.`);
+        }
+      } else {
+        throw new ParameterError(
+          `${role} '${spec}': expected key=value parameters after ':'. Examples: ${component.examples.join(', ')}.`,
+        );
+      }
+    }
+    return { component, params: this.params(component, raw, spec) as Record<string, unknown> };
+  }
+
+  /** Creates an instance of a role from a spec string. */
+  create<T>(role: Role, spec: string): T {
+    const { component, params } = this.resolve(role, spec);
+    return component.create(params) as T;
+  }
+
+  squeezer(spec: string): Squeezer {
+    return this.create<Squeezer>('squeezer', spec);
+  }
+
+  randomizer(spec: string): Randomizer {
+    return this.create<Randomizer>('randomizer', spec);
+  }
+
+  /** A squeezer or randomizer, whichever role owns the id. */
+  transform(spec: string): Squeezer | Randomizer {
+    const { id } = splitSpec(spec);
+    for (const role of ['randomizer', 'squeezer'] as const) {
+      if (this.#all(role).some((c) => c.id === id)) return this.create(role, spec);
+    }
+    const ids = [...this.components('randomizer'), ...this.components('squeezer')].map((c) => c.id);
+    throw new UnknownComponentError(`unknown transform '${id}'; available: ${ids.join(', ') || '(none)'}.`);
+  }
+
+  /** Every registered component with its parameter schema, for `mixnsqueeze list`. */
+  list(): ComponentInfo[] {
+    return ROLES.flatMap((role) =>
+      this.components(role).map((c) => ({
+        role,
+        id: c.id,
+        summary: c.summary,
+        plugin: this.#owner.get(`${role}:${c.id}`) ?? '?',
+        params: z.toJSONSchema(c.params as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+        examples: c.examples,
+      })),
+    );
+  }
+}
+
+/** Canonical spec string for a component id and its parameters. */
+export function canonicalSpec(id: string, params: Record<string, unknown>): string {
+  const kv = formatKeyValues(params);
+  return kv ? `${id}:${kv}` : id;
+}

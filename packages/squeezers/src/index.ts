@@ -1,0 +1,10 @@
+export * from './bit-depth.ts';
+export * from './binary.ts';
+export * from './median.ts';
+export * from './nlm.ts';
+export * from './uniform-noise.ts';
+export * from './gaussian-noise.ts';
+export * from './defense.ts';
+export * from './detector.ts';
+export * from './plugin.ts';
+export { imageGeometry, reflectIndex, type ImageGeometry } from './image-geometry.ts';

@@ -1,0 +1,59 @@
+import { type Batch, type FeatureSpace, type KeyedPrg, type Randomizer, VALUES_PER_NONCE } from '@mixnsqueeze/core';
+import { clipBackward } from './clip-backward.ts';
+
+/**
+ * The Mix'n'Squeeze randomizer (Mix'n'Squeeze, reference.md section 1): every feature value gets an
+ * independent offset r ~ U[-delta, +delta] from the keyed PRG and is clipped to the bounds, never
+ * wrapped: y = clip(x + r, lo, hi). delta is relative to the bound width (hi - lo). Features marked
+ * immutable in the space are left untouched. delta = 0 is the identity, bit for bit, and draws no key.
+ * Backward: exact (gradient passes where not clipped).
+ */
+export class UniformNoise implements Randomizer {
+  readonly kind = 'randomizer';
+  readonly id = 'uniform';
+  readonly gradient = 'exact';
+  readonly delta: number;
+  readonly spec: string;
+  readonly active: boolean;
+  #u = new Float64Array(VALUES_PER_NONCE);
+
+  constructor(delta: number) {
+    this.delta = delta;
+    this.spec = `uniform:${delta}`;
+    this.active = delta > 0;
+  }
+
+  apply(x: Batch, space: FeatureSpace, prg: KeyedPrg): Batch {
+    const src = x.data;
+    const n = src.length;
+    const out = new Float32Array(n);
+    if (!this.active) {
+      out.set(src);
+      return { data: out, shape: x.shape };
+    }
+    const [lo, hi] = space.bounds;
+    const scale = 2 * this.delta * (hi - lo);
+    const shift = this.delta * (hi - lo);
+    const u = this.#u;
+    const mask = space.immutable;
+    const per = mask ? mask.length : 1;
+    for (let start = 0; start < n; start += u.length) {
+      const m = Math.min(u.length, n - start);
+      const chunk = m === u.length ? u : u.subarray(0, m);
+      prg.uniform(chunk);
+      for (let t = 0; t < m; t++) {
+        const i = start + t;
+        let v = src[i]! + (u[t]! * scale - shift);
+        if (v < lo) v = lo;
+        else if (v > hi) v = hi;
+        out[i] = v;
+      }
+      if (mask) for (let t = 0; t < m; t++) if (mask[(start + t) % per] === 1) out[start + t] = src[start + t]!;
+    }
+    return { data: out, shape: x.shape };
+  }
+
+  backward(_x: Batch, y: Batch, gradOut: Batch, space: FeatureSpace): Batch {
+    return clipBackward(y, gradOut, space);
+  }
+}
