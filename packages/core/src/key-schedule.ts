@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync, randomFillSync } from 'node:crypto';
 import { KeyError } from './errors.ts';
 import { KeyedPrg } from './keyed-prg.ts';
 
@@ -17,7 +17,11 @@ export interface KeySchedule {
 class OsKeySchedule implements KeySchedule {
   readonly deterministic = false;
   next(): KeyedPrg {
-    return new KeyedPrg(randomBytes(32));
+    // A dedicated ArrayBuffer: randomBytes may hand out a slice of Node's shared Buffer pool.
+    const key = randomFillSync(new Uint8Array(32));
+    const prg = new KeyedPrg(key);
+    key.fill(0);
+    return prg;
   }
 }
 
@@ -28,11 +32,19 @@ export function osKeys(): KeySchedule {
 
 const SALT = Buffer.from('mixnsqueeze/keys/v1');
 
+/** The seed's bytes (hex digits are read as hex, other text as UTF-8) in an unpooled buffer. */
 function seedBytes(seed: string | Uint8Array): Buffer {
-  if (typeof seed !== 'string') return Buffer.from(seed);
-  const hex = seed.startsWith('0x') ? seed.slice(2) : seed;
-  if (/^[0-9a-fA-F]+$/.test(hex) && hex.length % 2 === 0) return Buffer.from(hex, 'hex');
-  return Buffer.from(seed, 'utf8');
+  let bytes: Buffer;
+  if (typeof seed !== 'string') bytes = Buffer.from(seed);
+  else {
+    const hex = seed.startsWith('0x') ? seed.slice(2) : seed;
+    bytes = /^[0-9a-fA-F]+$/.test(hex) && hex.length % 2 === 0 ? Buffer.from(hex, 'hex') : Buffer.from(seed, 'utf8');
+  }
+  // Buffer.from may use Node's shared pool slab; the master seed gets memory of its own.
+  const own = Buffer.alloc(bytes.length);
+  own.set(bytes);
+  bytes.fill(0);
+  return own;
 }
 
 /**
@@ -68,7 +80,10 @@ export class DerivedKeySchedule implements KeySchedule {
 
   next(): KeyedPrg {
     const info = `${this.#label}/call=${this.#calls++}`;
-    return new KeyedPrg(new Uint8Array(hkdfSync('sha256', this.#ikm, SALT, info, 32)));
+    const key = new Uint8Array(hkdfSync('sha256', this.#ikm, SALT, info, 32));
+    const prg = new KeyedPrg(key);
+    key.fill(0);
+    return prg;
   }
 
   fork(label: string): DerivedKeySchedule {

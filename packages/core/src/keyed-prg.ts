@@ -6,7 +6,9 @@ export const VALUES_PER_NONCE = 16384;
 const BYTES_PER_NONCE = VALUES_PER_NONCE * 4;
 const ZEROS = Buffer.alloc(BYTES_PER_NONCE);
 /** 2^-24: the spacing of the 24-bit uniform grid. */
-const TWO_POW_M24 = 5.9604644775390625e-8;
+export const TWO_POW_M24 = 5.9604644775390625e-8;
+/** Module-private scratch for uniform(): keystream words in transit, reachable from nothing exported. */
+const SCRATCH = new Uint32Array(VALUES_PER_NONCE);
 
 /**
  * A cryptographic pseudo-random generator: ChaCha20 (node:crypto, RFC 8439) under a 256-bit key.
@@ -21,50 +23,49 @@ const TWO_POW_M24 = 5.9604644775390625e-8;
 export class KeyedPrg {
   readonly #key: Buffer;
   #nonce = 0;
-  #words: Uint32Array = new Uint32Array(0);
-  #pos = 0;
+  #cipher: ReturnType<typeof createCipheriv> | undefined;
+  /** Words left under the current nonce. */
+  #left = 0;
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) {
       throw new KeyError(`KeyedPrg: expected a 256-bit (32-byte) key, got ${key.length} bytes. Use osKeys() or derivedKeys().`);
     }
-    this.#key = Buffer.from(key);
+    // Buffer.alloc never takes memory from Node's shared 8 KiB pool, whose slab other, public
+    // Buffers would expose through their .buffer.
+    this.#key = Buffer.alloc(32);
+    this.#key.set(key);
   }
 
-  #refill(): void {
-    const iv = Buffer.alloc(16);
-    // Node's chacha20 IV is a 32-bit block counter followed by the 96-bit nonce.
-    iv.writeUInt32LE(this.#nonce >>> 0, 4);
-    iv.writeUInt32LE(Math.floor(this.#nonce / 0x100000000), 8);
-    this.#nonce++;
-    const bytes = createCipheriv('chacha20', this.#key, iv).update(ZEROS);
-    this.#words = new Uint32Array(bytes.buffer, bytes.byteOffset, VALUES_PER_NONCE);
-    this.#pos = 0;
+  /** Next raw 32-bit words of the stream. Generates exactly what is asked: a batch of one costs one short keystream. */
+  words(out: Uint32Array): void {
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    let i = 0;
+    while (i < out.length) {
+      if (this.#left === 0) {
+        const iv = Buffer.alloc(16);
+        // Node's chacha20 IV is a 32-bit block counter followed by the 96-bit nonce; the cipher
+        // keeps counting across update() calls, so partial reads of a block join up exactly.
+        iv.writeUInt32LE(this.#nonce >>> 0, 4);
+        iv.writeUInt32LE(Math.floor(this.#nonce / 0x100000000), 8);
+        this.#nonce++;
+        this.#cipher = createCipheriv('chacha20', this.#key, iv);
+        this.#left = VALUES_PER_NONCE;
+      }
+      const m = Math.min(out.length - i, this.#left);
+      bytes.set(this.#cipher!.update(ZEROS.subarray(0, m * 4)), i * 4);
+      i += m;
+      this.#left -= m;
+    }
   }
 
   /** Fills `out` with the next uniform values in (0, 1). */
   uniform(out: Float32Array | Float64Array): void {
-    let i = 0;
-    const n = out.length;
-    while (i < n) {
-      if (this.#pos === this.#words.length) this.#refill();
-      const w = this.#words;
-      let p = this.#pos;
-      const m = Math.min(n - i, w.length - p);
-      for (let e = i + m; i < e; i++, p++) out[i] = ((w[p]! >>> 8) + 0.5) * TWO_POW_M24;
-      this.#pos = p;
-    }
-  }
-
-  /** Next raw 32-bit words of the stream (for derivations that need bits, not floats). */
-  words(out: Uint32Array): void {
-    let i = 0;
-    while (i < out.length) {
-      if (this.#pos === this.#words.length) this.#refill();
-      const m = Math.min(out.length - i, this.#words.length - this.#pos);
-      out.set(this.#words.subarray(this.#pos, this.#pos + m), i);
-      i += m;
-      this.#pos += m;
+    const w = SCRATCH;
+    for (let start = 0; start < out.length; start += w.length) {
+      const m = Math.min(w.length, out.length - start);
+      this.words(m === w.length ? w : w.subarray(0, m));
+      for (let i = 0; i < m; i++) out[start + i] = ((w[i]! >>> 8) + 0.5) * TWO_POW_M24;
     }
   }
 }

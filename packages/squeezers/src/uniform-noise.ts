@@ -1,4 +1,4 @@
-import { type Batch, type FeatureSpace, type KeyedPrg, type Randomizer, VALUES_PER_NONCE } from '@mixnsqueeze/core';
+import { type Batch, type FeatureSpace, type KeyedPrg, type Randomizer, TWO_POW_M24, VALUES_PER_NONCE } from '@mixnsqueeze/core';
 import { clipBackward } from './clip-backward.ts';
 
 /**
@@ -15,7 +15,7 @@ export class UniformNoise implements Randomizer {
   readonly delta: number;
   readonly spec: string;
   readonly active: boolean;
-  #u = new Float64Array(VALUES_PER_NONCE);
+  #words = new Uint32Array(VALUES_PER_NONCE);
 
   constructor(delta: number) {
     this.delta = delta;
@@ -32,21 +32,20 @@ export class UniformNoise implements Randomizer {
       return { data: out, shape: x.shape };
     }
     const [lo, hi] = space.bounds;
-    const scale = 2 * this.delta * (hi - lo);
-    const shift = this.delta * (hi - lo);
-    const u = this.#u;
+    // r = delta * (hi - lo) * (2u - 1) with u = ((w >>> 8) + 0.5) * 2^-24, folded into one multiply-add.
+    const scale = 2 * this.delta * (hi - lo) * TWO_POW_M24;
+    const shift = this.delta * (hi - lo) * (1 - TWO_POW_M24);
+    const w = this.#words;
     const mask = space.immutable;
     const per = mask ? mask.length : 1;
-    for (let start = 0; start < n; start += u.length) {
-      const m = Math.min(u.length, n - start);
-      const chunk = m === u.length ? u : u.subarray(0, m);
-      prg.uniform(chunk);
+    for (let start = 0; start < n; start += w.length) {
+      const m = Math.min(w.length, n - start);
+      prg.words(m === w.length ? w : w.subarray(0, m));
       for (let t = 0; t < m; t++) {
-        const i = start + t;
-        let v = src[i]! + (u[t]! * scale - shift);
+        let v = src[start + t]! + ((w[t]! >>> 8) * scale - shift);
         if (v < lo) v = lo;
         else if (v > hi) v = hi;
-        out[i] = v;
+        out[start + t] = v;
       }
       if (mask) for (let t = 0; t < m; t++) if (mask[(start + t) % per] === 1) out[start + t] = src[start + t]!;
     }

@@ -4,9 +4,10 @@ import { reportError } from './exit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerListCommand } from './commands/list.ts';
 import { registerSqueezeCommand } from './commands/squeeze.ts';
+import { registerTrainCommand } from './commands/train.ts';
 
 /** Every command module adds itself to the program here. */
-const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand];
+const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand];
 
 export interface MainIo {
   readonly stdout?: (s: string) => void;

@@ -1,0 +1,50 @@
+import { type Batch, type FeatureSpace, KeyedPrg, Registry, imageSpace, isRandomizer } from '@mixnsqueeze/core';
+import { squeezersPlugin } from '@mixnsqueeze/squeezers';
+import { type BenchGroup, throughput } from '../measurement.ts';
+
+function images(n: number, h: number, w: number, c: number): Batch {
+  // Smooth strokes plus texture, in [0, 1]: closer to real digits than uniform noise.
+  const data = new Float32Array(n * h * w * c);
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, 0.5 + 0.5 * Math.sin(i * 0.071) + 0.2 * Math.sin(i * 1.37)));
+  return { data, shape: [n, h, w, c] };
+}
+
+const CASES: readonly { specs: string[]; gray: boolean; color: boolean }[] = [
+  { specs: ['bit-depth:1'], gray: true, color: true },
+  { specs: ['bit-depth:5'], gray: true, color: true },
+  { specs: ['median:2x2'], gray: true, color: true },
+  { specs: ['median:3x3'], gray: true, color: true },
+  { specs: ['median:5x5'], gray: true, color: false },
+  { specs: ['nlm:11-3-4'], gray: true, color: true },
+  { specs: ['nlm:13-3-2'], gray: false, color: true },
+  { specs: ['uniform:0.5'], gray: true, color: true },
+  { specs: ['gaussian:0.1'], gray: true, color: false },
+  { specs: ['uniform:0.5', 'median:2x2'], gray: true, color: true },
+];
+
+/** Throughput of every squeezer and randomizer on 1,000 28x28x1 and 100 32x32x3 images, one thread. */
+export const squeezersBench: BenchGroup = {
+  name: 'squeezers',
+  description: 'squeezer and randomizer throughput, single thread',
+  async run(report) {
+    const registry = new Registry().use(squeezersPlugin);
+    const sets: { name: string; x: Batch; space: FeatureSpace; gray: boolean }[] = [
+      { name: '28x28x1', x: images(1000, 28, 28, 1), space: imageSpace(28, 28, 1), gray: true },
+      { name: '32x32x3', x: images(100, 32, 32, 3), space: imageSpace(32, 32, 3), gray: false },
+    ];
+    const key = new Uint8Array(32).fill(42);
+    for (const set of sets) {
+      for (const c of CASES) {
+        if (set.gray ? !c.gray : !c.color) continue;
+        const ts = c.specs.map((s) => registry.transform(s));
+        const n = set.x.shape[0]!;
+        const rate = await throughput(n, () => {
+          let y = set.x;
+          for (const t of ts) y = isRandomizer(t) ? t.apply(y, set.space, new KeyedPrg(key)) : t.apply(y, set.space);
+          return y;
+        });
+        report({ bench: 'squeezers', case: `${c.specs.join(' -> ')} ${set.name}`, batch: n, workers: 1, images_per_s: rate });
+      }
+    }
+  },
+};
