@@ -17,20 +17,23 @@ export function builtinRegistry(): Registry {
   return new Registry().use(squeezersPlugin);
 }
 
-/** Loads `--plugin` modules: each must export a Plugin as default (or as `plugin`). */
+const isPlugin = (v: unknown): v is Plugin =>
+  typeof v === 'object' && v !== null && typeof (v as Plugin).name === 'string' && typeof (v as Plugin).register === 'function';
+
+/** Loads `--plugin` modules and uses every Plugin they export (default or named). */
 export async function loadPlugins(registry: Registry, paths: readonly string[]): Promise<Registry> {
   for (const p of paths) {
-    let mod: { default?: Plugin; plugin?: Plugin };
+    let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(resolve(p)).href)) as typeof mod;
+      mod = (await import(pathToFileURL(resolve(p)).href)) as Record<string, unknown>;
     } catch (e) {
       throw new FileAccessError(`plugin '${p}' cannot be loaded: ${(e as Error).message.split('\n')[0]}. Pass a path to an ES module.`);
     }
-    const plugin = mod.default ?? mod.plugin;
-    if (!plugin || typeof plugin.register !== 'function') {
-      throw new FileAccessError(`plugin '${p}' exports no plugin; export default { name, register(container) }.`);
+    const plugins = [...new Set(Object.values(mod).filter(isPlugin))];
+    if (plugins.length === 0) {
+      throw new FileAccessError(`plugin '${p}' exports no plugin; export { name, register(container) } from it.`);
     }
-    registry.use(plugin);
+    for (const plugin of plugins) registry.use(plugin);
   }
   return registry;
 }

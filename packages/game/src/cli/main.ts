@@ -19,7 +19,11 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('mixnsqueeze')
     .description("Randomized feature squeezing (Mix'n'Squeeze) and adaptive-attack evaluation")
     .version('0.1.0')
-    .addOption(new Option('--plugin <module...>', 'ES module(s) exporting a plugin to use()').default([]))
+    .addOption(
+      new Option('--plugin <module>', 'ES module exporting a plugin to use() (repeatable)')
+        .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+        .default([]),
+    )
     .exitOverride()
     .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr })
     .showHelpAfterError('(run with --help for usage)');
