@@ -30,18 +30,18 @@ export class BitDepth implements Squeezer {
     if (lo === 0 && hi === 1) {
       for (let i = 0; i < n; i++) {
         const p = Math.fround(src[i]! * levels);
-        let r = Math.round(p);
-        // Math.round breaks ties upwards; numpy's rint breaks them to even.
-        if (r - p === 0.5 && (r & 1) !== 0) r -= 1;
-        out[i] = r / levels;
+        // Round half to even as numpy's rint does (Math.round would break ties upwards).
+        const f = Math.floor(p);
+        const d = p - f;
+        out[i] = (d > 0.5 || (d === 0.5 && (f & 1) === 1) ? f + 1 : f) / levels;
       }
     } else {
       const w = hi - lo;
       for (let i = 0; i < n; i++) {
         const p = Math.fround(Math.fround((src[i]! - lo) / w) * levels);
-        let r = Math.round(p);
-        if (r - p === 0.5 && (r & 1) !== 0) r -= 1;
-        out[i] = lo + (r / levels) * w;
+        const f = Math.floor(p);
+        const d = p - f;
+        out[i] = lo + ((d > 0.5 || (d === 0.5 && (f & 1) === 1) ? f + 1 : f) / levels) * w;
       }
     }
     return { data: out, shape: x.shape };

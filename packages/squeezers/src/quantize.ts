@@ -8,8 +8,9 @@ export function toUint8(src: Float32Array, start: number, count: number, lo: num
   for (let i = 0; i < count; i++) {
     const v = src[start + i]!;
     const p = Math.fround((unit ? v : Math.fround((v - lo) / w)) * 255);
-    let r = Math.round(p);
-    if (r - p === 0.5 && (r & 1) !== 0) r -= 1;
+    const f = Math.floor(p);
+    const d = p - f;
+    const r = d > 0.5 || (d === 0.5 && (f & 1) === 1) ? f + 1 : f;
     out[i] = r < 0 ? 0 : r > 255 ? 255 : r;
   }
 }
