@@ -1,1 +1,12 @@
-export {};
+export * from './attack-base.ts';
+export * from './loss.ts';
+export * from './norms.ts';
+export * from './presets.ts';
+export * from './surface.ts';
+export * from './targets.ts';
+export * from './seeded-random.ts';
+export * from './surfaces/gradient-surface.ts';
+export * from './surfaces/estimated-surface.ts';
+export * from './surfaces/make-surface.ts';
+export * from './attacks/fgsm.ts';
+export * from './plugin.ts';

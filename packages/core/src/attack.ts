@@ -17,7 +17,10 @@ export interface AttackResult {
 
 export interface AttackOptions {
   readonly target?: TargetMode;
+  /** Seed of the attack's own randomness (random starts, estimator directions). */
   readonly seed?: string;
+  /** How the attack sees the model: `exact`, `bpda`, `eot:K`, `spsa`, `nes` (default: exact when possible, else bpda). */
+  readonly surface?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
 }

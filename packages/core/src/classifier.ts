@@ -22,6 +22,11 @@ export interface Classifier {
  */
 export interface Differentiable {
   vjp(x: Batch, dLogits: Batch): Promise<Batch>;
+  /**
+   * `bpda` when part of the gradient is a surrogate (a defense with rounding or NLM in it); absent
+   * or `exact` for true gradients.
+   */
+  readonly gradientKind?: 'exact' | 'bpda';
 }
 
 export type DifferentiableClassifier = Classifier & Differentiable;
@@ -35,4 +40,32 @@ export type Capability = 'logits' | 'gradients';
 
 export function capabilitiesOf(c: Classifier): Capability[] {
   return isDifferentiable(c) ? ['logits', 'gradients'] : ['logits'];
+}
+
+/**
+ * Optional capability of randomized differentiable models (e.g. a Mix'n'Squeeze defense): run one
+ * forward pass with one draw of the randomness, let the caller turn its logits into a logit seed
+ * (a loss gradient), and backpropagate through that same draw. Without it, a loss gradient of a
+ * stochastic model would mix the logits of one draw with the Jacobian of another.
+ */
+export interface SameDrawDifferentiable {
+  vjpWith(x: Batch, seedOf: (logits: Batch) => Batch): Promise<{ readonly logits: Batch; readonly grad: Batch }>;
+}
+
+export function isSameDrawDifferentiable(c: Classifier): c is DifferentiableClassifier & SameDrawDifferentiable {
+  return isDifferentiable(c) && typeof (c as Partial<SameDrawDifferentiable>).vjpWith === 'function';
+}
+
+/**
+ * Logits and the input gradient of a loss given by its logit seed, for any differentiable model:
+ * one draw for randomized models that support it, predict then vjp otherwise.
+ */
+export async function logitsAndGradient(
+  model: DifferentiableClassifier,
+  x: Batch,
+  seedOf: (logits: Batch) => Batch,
+): Promise<{ readonly logits: Batch; readonly grad: Batch }> {
+  if (isSameDrawDifferentiable(model)) return model.vjpWith(x, seedOf);
+  const logits = await model.predict(x);
+  return { logits, grad: await model.vjp(x, seedOf(logits)) };
 }

@@ -19,6 +19,8 @@ export interface Component<T = unknown, P = Record<string, unknown>> {
    * Without it, the short form is `key=value,key=value` only.
    */
   readonly positional?: (arg: string) => Record<string, unknown>;
+  /** Rewrites raw `key=value` parameters before validation (e.g. expands `preset=mnist`). */
+  readonly expand?: (raw: Record<string, unknown>) => Record<string, unknown>;
   /** Example spec strings, shown in `list` and in error messages. */
   readonly examples: readonly string[];
   create(params: P): T;

@@ -127,7 +127,16 @@ export class Registry {
     const component = this.component(role, id);
     let raw: Record<string, unknown> = {};
     if (arg !== undefined) {
-      if (isKeyValue(arg)) raw = parseKeyValues(spec, arg);
+      if (isKeyValue(arg)) {
+        raw = parseKeyValues(spec, arg);
+        if (component.expand) {
+          try {
+            raw = component.expand(raw);
+          } catch (e) {
+            throw new ParameterError(`${role} '${spec}': ${(e as Error).message}. Examples: ${component.examples.join(', ')}.`);
+          }
+        }
+      }
       else if (component.positional) {
         try {
           raw = component.positional(arg);

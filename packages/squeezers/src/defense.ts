@@ -5,9 +5,11 @@ import {
   type FeatureSpace,
   type KeySchedule,
   type Randomizer,
+  type SameDrawDifferentiable,
   type Squeezer,
   checkBatch,
   isDifferentiable,
+  logitsAndGradient,
   osKeys,
 } from '@mixnsqueeze/core';
 
@@ -75,11 +77,20 @@ export class DefendedClassifier implements Classifier {
     return this.base.predict(this.preprocess(x));
   }
 
-  /** Gradient through one draw of the pipeline; used by the differentiable subclass. */
-  protected async vjpThrough(base: DifferentiableClassifier, x: Batch, dLogits: Batch): Promise<Batch> {
+  /** Logits and gradient through one draw of the pipeline; used by the differentiable subclass. */
+  protected async vjpThrough(
+    base: DifferentiableClassifier,
+    x: Batch,
+    seedOf: (logits: Batch) => Batch,
+  ): Promise<{ logits: Batch; grad: Batch }> {
     checkBatch(this.space, x);
     const stages = this.#chain(x);
-    let g = await base.vjp(stages[stages.length - 1]!, dLogits);
+    const { logits, grad } = await logitsAndGradient(base, stages[stages.length - 1]!, seedOf);
+    return { logits, grad: this.#backward(stages, grad) };
+  }
+
+  #backward(stages: Batch[], gradAtModel: Batch): Batch {
+    let g = gradAtModel;
     for (let i = this.squeezers.length - 1; i >= 0; i--) {
       g = this.squeezers[i]!.backward(stages[i + 1]!, stages[i + 2]!, g, this.space);
     }
@@ -93,16 +104,24 @@ export class DefendedClassifier implements Classifier {
  * the randomness: exact through noise + clip and median, BPDA identity through rounding and NLM.
  * Averaging several calls is EOT.
  */
-export class DifferentiableDefendedClassifier extends DefendedClassifier implements DifferentiableClassifier {
+export class DifferentiableDefendedClassifier extends DefendedClassifier implements DifferentiableClassifier, SameDrawDifferentiable {
   readonly #base: DifferentiableClassifier;
+  readonly gradientKind: 'exact' | 'bpda';
 
   constructor(base: DifferentiableClassifier, options: DefenseOptions = {}) {
     super(base, options);
     this.#base = base;
+    const surrogate = base.gradientKind === 'bpda' || this.squeezers.some((s) => s.gradient === 'bpda') || options.randomize?.gradient === 'bpda';
+    this.gradientKind = surrogate ? 'bpda' : 'exact';
   }
 
-  vjp(x: Batch, dLogits: Batch): Promise<Batch> {
-    return this.vjpThrough(this.#base, x, dLogits);
+  async vjp(x: Batch, dLogits: Batch): Promise<Batch> {
+    return (await this.vjpThrough(this.#base, x, () => dLogits)).grad;
+  }
+
+  /** Forward and backward through the same draw of the randomness (see SameDrawDifferentiable). */
+  vjpWith(x: Batch, seedOf: (logits: Batch) => Batch): Promise<{ logits: Batch; grad: Batch }> {
+    return this.vjpThrough(this.#base, x, seedOf);
   }
 }
 

@@ -1,0 +1,166 @@
+import {
+  type Attack,
+  type AttackOptions,
+  type AttackResult,
+  type Batch,
+  type Capability,
+  CapabilityError,
+  type Classifier,
+  type FeatureSpace,
+  type KeyedPrg,
+  type Norm,
+  ParameterError,
+  argmaxRows,
+  checkBatch,
+  concatBatches,
+  isDifferentiable,
+  sliceBatch,
+} from '@mixnsqueeze/core';
+import { perturbationNorms, project } from './norms.ts';
+import { attackRandomness } from './seeded-random.ts';
+import { type AttackSurface } from './surface.ts';
+import { makeSurface } from './surfaces/make-surface.ts';
+import { resolveTargets } from './targets.ts';
+
+/** Everything an attack's core loop needs; built and checked by AttackBase.run. */
+export interface AttackContext {
+  /** Clean inputs of this chunk (validated, within bounds). */
+  readonly x: Batch;
+  readonly labels: Int32Array;
+  /** Target labels when the run is targeted. */
+  readonly targets: Int32Array | undefined;
+  readonly surface: AttackSurface;
+  readonly space: FeatureSpace;
+  readonly classes: number;
+  /** Seeded randomness of the attack for a named purpose (e.g. 'start'), per chunk. */
+  random(purpose: string): KeyedPrg;
+  /** Throws if the run was aborted. */
+  checkAborted(): void;
+  /** Reports progress inside the chunk, in [0, 1]. */
+  progress(fraction: number): void;
+}
+
+/** The result of a run: the core AttackResult plus what a report needs. */
+export interface AttackReport extends AttackResult {
+  readonly attack: string;
+  readonly surface: string;
+  readonly targets: Int32Array | undefined;
+  /** Labels the model gave the adversarial examples (one query each). */
+  readonly predicted: Int32Array;
+  readonly elapsedMs: number;
+}
+
+export interface AttackRunOptions extends AttackOptions {
+  /** Samples per core-loop call (default 100): bounds memory and gives progress. */
+  readonly batchSize?: number;
+}
+
+/**
+ * The sealed entry point every attack shares (after Foolbox 3's `__call__` and ART's declared
+ * capabilities): validates inputs, labels, targets and the model's capabilities; builds the attack
+ * surface; runs the attack's core loop chunk by chunk; projects the result onto the budget and the
+ * feature bounds (immutable features reset); and measures success, norms and model queries.
+ * Subclasses write only `perturb` and must not override `run`.
+ */
+export abstract class AttackBase<P extends object> implements Attack {
+  abstract readonly id: string;
+  abstract readonly norm: Norm;
+  /** Whether the attack can aim at target labels. */
+  abstract readonly targeted: boolean;
+  /** Whether it can run untargeted. */
+  readonly untargeted: boolean = true;
+  /** What the surface must provide: gradients (exact, BPDA, EOT or estimated) or logits only. */
+  readonly requires: readonly Capability[] = ['gradients'];
+  readonly params: Readonly<P>;
+
+  constructor(params: P) {
+    this.params = Object.freeze({ ...params });
+  }
+
+  /** Canonical spec of this attack and its parameters. */
+  get spec(): string {
+    const kv = Object.entries(this.params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(',');
+    return kv ? `${this.id}:${kv}` : this.id;
+  }
+
+  /** The eps-ball results are projected into (in value units of the space), for norm-bounded attacks. */
+  protected budget(_space: FeatureSpace): { readonly norm: 'linf' | 'l2'; readonly eps: number } | undefined {
+    return undefined;
+  }
+
+  /** The attack's core loop: returns adversarial candidates for ctx.x (projected afterwards). */
+  protected abstract perturb(ctx: AttackContext): Promise<Float32Array>;
+
+  async run(model: Classifier, x: Batch, labels: Int32Array, options: AttackRunOptions = {}): Promise<AttackReport> {
+    const started = performance.now();
+    const space = model.space;
+    checkBatch(space, x, `${this.id} input`);
+    const n = x.shape[0]!;
+    if (labels.length !== n) throw new ParameterError(`${this.id}: expected ${n} labels, one per sample, got ${labels.length}.`);
+    labels.forEach((y, i) => {
+      if (!Number.isInteger(y) || y < 0 || y >= model.classes) {
+        throw new ParameterError(`${this.id}: label ${y} of sample ${i} is not a class in [0, ${model.classes}).`);
+      }
+    });
+    const mode = options.target ?? 'untargeted';
+    if (mode !== 'untargeted' && !this.targeted) throw new ParameterError(`${this.id} is untargeted only; drop the target option.`);
+    if (mode === 'untargeted' && !this.untargeted) throw new ParameterError(`${this.id} needs a target: next, ll or explicit labels.`);
+    const seed = options.seed ?? '0';
+    const surfaceSpec = options.surface ?? defaultSurface(model, this.requires);
+    const surface = makeSurface(model, surfaceSpec, seed);
+    const batchSize = options.batchSize ?? 100;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ParameterError(`${this.id}: batchSize must be a positive integer, got ${batchSize}.`);
+    const targets = resolveTargets(mode, labels, model.classes, mode === 'll' ? await surface.logits(x) : undefined);
+    const budget = this.budget(space);
+    const [lo, hi] = space.bounds;
+    const parts: Batch[] = [];
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const chunk = sliceBatch(x, start, end);
+      const ctx: AttackContext = {
+        x: chunk,
+        labels: labels.subarray(start, end),
+        targets: targets?.subarray(start, end),
+        surface,
+        space,
+        classes: model.classes,
+        random: (purpose) => attackRandomness(seed, `${this.id}/${purpose}/from=${start}`),
+        checkAborted: () => options.signal?.throwIfAborted(),
+        progress: (f) => options.onProgress?.(start + Math.min(1, Math.max(0, f)) * (end - start), n),
+      };
+      ctx.checkAborted();
+      const adv = await this.perturb(ctx);
+      project(chunk, adv, budget?.norm, budget?.eps ?? Infinity, lo, hi, space.immutable);
+      parts.push({ data: adv, shape: chunk.shape });
+      options.onProgress?.(end, n);
+    }
+    const adversarial = n === 0 ? { data: new Float32Array(0), shape: x.shape } : concatBatches(parts);
+    const predicted = argmaxRows(await surface.logits(adversarial));
+    const success = new Uint8Array(n);
+    for (let i = 0; i < n; i++) success[i] = targets ? Number(predicted[i] === targets[i]) : Number(predicted[i] !== labels[i]);
+    return {
+      attack: this.spec,
+      surface: surface.spec,
+      adversarial,
+      success,
+      predicted,
+      targets,
+      perturbationNorms: perturbationNorms(x, adversarial),
+      queries: { ...surface.counts },
+      elapsedMs: performance.now() - started,
+    };
+  }
+}
+
+/** exact for deterministic differentiable models, bpda for defenses, spsa for logits-only models. */
+function defaultSurface(model: Classifier, requires: readonly Capability[]): string {
+  if (isDifferentiable(model)) return model.stochastic || model.gradientKind === 'bpda' ? 'bpda' : 'exact';
+  if (requires.includes('gradients')) {
+    throw new CapabilityError(
+      'this attack needs gradients and the model gives logits only; pass surface spsa or nes to estimate them from logits.',
+    );
+  }
+  return 'spsa';
+}

@@ -1,0 +1,29 @@
+import { type Batch, type Classifier } from '@mixnsqueeze/core';
+import { type LogitLoss } from './loss.ts';
+
+export type SurfaceKind = 'exact' | 'bpda' | 'eot' | 'spsa' | 'nes';
+
+/** What an attack gets from one evaluation of its loss. */
+export interface LossAndGradient {
+  /** Per-sample loss (mean over draws for EOT). */
+  readonly value: Float64Array;
+  /** Input gradient of the loss (mean over draws for EOT, estimate for SPSA/NES). */
+  readonly grad: Batch;
+  /** Logits of (one draw at) x. */
+  readonly logits: Batch;
+}
+
+/**
+ * How an attack sees the model. Attacks are written against this interface only, so every
+ * gradient attack runs unchanged on exact gradients, BPDA, EOT over the defense's randomness, or
+ * gradients estimated from logits. Every model call is counted, in samples.
+ */
+export interface AttackSurface {
+  readonly kind: SurfaceKind;
+  /** Canonical spec, e.g. `eot:30`. */
+  readonly spec: string;
+  readonly model: Classifier;
+  readonly counts: { forward: number; gradient: number };
+  logits(x: Batch): Promise<Batch>;
+  lossAndGradient(x: Batch, loss: LogitLoss): Promise<LossAndGradient>;
+}
