@@ -1,22 +1,39 @@
 import { type Batch } from './batch.ts';
 import { type Classifier } from './classifier.ts';
 
-/** How much of the classifier the adversary is told about (never the defense's keys). */
+/**
+ * How much of the classifier the adversary is told (never the defense's keys): `white` gets the
+ * defended classifier itself, `gray` the undefended base model and the defense's description,
+ * `black` the description only.
+ */
 export type BoxLevel = 'black' | 'gray' | 'white';
 
-/** What the EV-CSA game gives the adversary: a description and two oracles. */
+/** The Attack oracle's answer for one submitted sample. */
+export type AttackAnswer =
+  | { readonly label: number }
+  | { readonly rejected: true }
+  | { readonly over: true };
+
+/** What the EV-CSA game gives the adversary (reference.md section 6): a description and two oracles. */
 export interface GameView {
   readonly box: BoxLevel;
-  /** The model itself at white box, absent otherwise. */
+  /** White box: the defended classifier; gray box: the undefended base model; black box: absent. */
   readonly model?: Classifier;
   readonly description: string;
+  /** N, the number of Attack queries the game allows. */
+  readonly budget: number;
+  /** Attack queries left. */
+  readonly remaining: number;
   /** Classify oracle: C(x) with fresh randomness per call; unlimited but counted. */
   classify(x: Batch): Promise<Int32Array>;
-  /** Attack oracle: one submission; `rejected` for exact repeats; ends the game after N. */
-  attack(x: Batch): Promise<{ readonly label: number } | { readonly rejected: true } | { readonly over: true }>;
+  /**
+   * Attack oracle, one answer per sample in order: an exact repeat is `rejected` and counts
+   * nothing; once N queries are spent every further sample is `over`.
+   */
+  attack(x: Batch): Promise<AttackAnswer[]>;
 }
 
-/** An adversary of the EV-CSA game (reference.md section 6). */
+/** An adversary of the EV-CSA game; it brings its own candidates and knowledge. */
 export interface Adversary {
   readonly id: string;
   play(view: GameView): Promise<void>;
@@ -29,6 +46,7 @@ export interface GameOutcome {
   readonly success: number;
   readonly classifyQueries: number;
   readonly attackQueries: number;
+  readonly rejected: number;
 }
 
 export interface Game {
