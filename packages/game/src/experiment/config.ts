@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { FileAccessError, FormatError, ParameterError } from '@mixnsqueeze/core';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const attackEntry = z.strictObject({
+  /** Column name in tables, e.g. `CW-2 next`. */
+  label: z.string().min(1),
+  /** Attack spec, e.g. `cw2:mnist`. */
+  spec: z.string().min(1),
+  target: z.enum(['untargeted', 'next', 'll']).default('untargeted'),
+  /** Attack surface; default: exact on the undefended model, as in the paper. */
+  surface: z.string().optional(),
+});
+
+const squeezerEntry = z.strictObject({
+  /** Row name, e.g. `median 2x2`. */
+  label: z.string().min(1),
+  /** Squeezer specs applied in order; empty for "no squeezer". */
+  specs: z.array(z.string().min(1)),
+  /** Randomizer id whose single parameter is delta. */
+  randomizer: z.enum(['uniform', 'gaussian']).default('uniform'),
+  /** Noise levels evaluated (figures); must contain 0 and the operating point. */
+  deltas: z.array(z.number().min(0).max(1)).min(1),
+  /** The paper's operating point (table 2). */
+  operatingDelta: z.number().min(0).max(1),
+});
+
+const adaptiveEntry = z.strictObject({
+  label: z.string().min(1),
+  spec: z.string().min(1),
+  target: z.enum(['untargeted', 'next', 'll']).default('untargeted'),
+  /** Which squeezer row the attack is adapted to (and evaluated on, at its operating delta). */
+  squeezer: z.string().min(1),
+  surface: z.string().optional(),
+  /** Independent runs (table 3: 20). */
+  runs: z.number().int().min(1).default(1),
+  /** Seeds attacked per run. */
+  samples: z.number().int().min(1).optional(),
+});
+
+/** An experiment grid (dataset x model x attack x squeezer x delta x N), validated. */
+export const experimentConfig = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    dataset: z.string().min(1),
+    model: z.string().min(1),
+    /** Master seed (hex, >= 128 bits): every key and attack seed derives from it. */
+    seed: z.string().regex(/^[0-9a-fA-F]{32,}$/, 'a hex string of at least 32 digits'),
+    /** Attack seeds: the first `seeds` correctly classified test images. */
+    seeds: z.number().int().min(1),
+    /** Test images for legitimate accuracy. */
+    legitimate: z.number().int().min(1),
+    /** R: repetitions (fresh keys) per (squeezer, delta, set). */
+    repetitions: z.number().int().min(1),
+    /** N values for advantage vs N; the largest is the game's N in the delta figures. */
+    budgets: z.array(z.number().int().min(1)).min(1),
+    /** Success threshold of the game. */
+    tau: z.number().gt(0).max(1).default(1),
+    /** Classify queries per candidate of the greedy adversary in measured games. */
+    m: z.number().int().min(1),
+    /** Measured games per cell (0: only the paper's eq. 6). */
+    games: z.number().int().min(0),
+    attacks: z.array(attackEntry).min(1),
+    squeezers: z.array(squeezerEntry).min(1),
+    adaptive: z.array(adaptiveEntry).default([]),
+  })
+  .superRefine((c, ctx) => {
+    for (const s of c.squeezers) {
+      if (!s.deltas.includes(0)) ctx.addIssue({ code: 'custom', message: `squeezer '${s.label}': deltas must include 0 (plain squeezing)` });
+      if (!s.deltas.includes(s.operatingDelta)) ctx.addIssue({ code: 'custom', message: `squeezer '${s.label}': deltas must include operatingDelta ${s.operatingDelta}` });
+    }
+    const labels = new Set(c.squeezers.map((s) => s.label));
+    for (const a of c.adaptive) if (!labels.has(a.squeezer)) ctx.addIssue({ code: 'custom', message: `adaptive '${a.label}': no squeezer row '${a.squeezer}'` });
+    const attackLabels = c.attacks.map((a) => a.label);
+    if (new Set(attackLabels).size !== attackLabels.length) ctx.addIssue({ code: 'custom', message: 'attack labels must be unique' });
+    if (labels.size !== c.squeezers.length) ctx.addIssue({ code: 'custom', message: 'squeezer labels must be unique' });
+  });
+
+export type ExperimentConfig = z.output<typeof experimentConfig>;
+export type ExperimentInput = z.input<typeof experimentConfig>;
+
+/** Validates a config object; errors name the offending path. */
+export function parseConfig(raw: unknown, source = 'config'): ExperimentConfig {
+  const r = experimentConfig.safeParse(raw);
+  if (!r.success) {
+    const why = r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+    throw new ParameterError(`${source}: ${why}.`);
+  }
+  return r.data;
+}
+
+/** Reads a config file (.json, .yaml or .yml). */
+export async function readConfigFile(path: string): Promise<ExperimentConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new FileAccessError(`config '${path}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(`config '${path}': ${(e as Error).message.split('\n')[0]}. Write JSON or YAML.`);
+  }
+  return parseConfig(raw, path);
+}

@@ -1,0 +1,171 @@
+import {
+  type Batch,
+  type Classifier,
+  ParameterError,
+  type Registry,
+  argmaxRows,
+  derivedKeys,
+  sliceBatch,
+} from '@mixnsqueeze/core';
+import { defend } from '@mixnsqueeze/squeezers';
+import { GreedyAdversary, pick } from '../adversaries/greedy.ts';
+import { paperAdvantage, measuredAdvantage } from '../estimators/advantage.ts';
+import { repeatedClassification } from '../estimators/error-probabilities.ts';
+import { EvCsaGame } from '../game/ev-csa-game.ts';
+import { poolTruth } from '../game/truth.ts';
+import { type ExperimentConfig } from './config.ts';
+import { type ResultStore } from './result-store.ts';
+
+/** What the runner needs from the outside: the model, the test data and a way to make adversarial sets. */
+export interface ExperimentEnvironment {
+  readonly registry: Registry;
+  readonly model: Classifier;
+  readonly test: { readonly x: Batch; readonly labels: Int32Array };
+  /**
+   * Adversarial examples for the seeds (generated against `model`, cached by the caller). Returns
+   * the adversarial batch and the per-sample success on the undefended model.
+   */
+  attack(entry: ExperimentConfig['attacks'][number], seeds: Batch, labels: Int32Array, seed: string): Promise<{ adversarial: Batch; success: Uint8Array; summary: Record<string, unknown> }>;
+  /** Adaptive attack against a defense (table 3), one run. */
+  adaptiveAttack?(entry: ExperimentConfig['adaptive'][number], defended: Classifier, seeds: Batch, labels: Int32Array, seed: string): Promise<{ adversarial: Batch; summary: Record<string, unknown> }>;
+}
+
+export interface StageProgress {
+  (stage: string, done: number, total: number): void;
+}
+
+/** Result of one (squeezer, delta, set) cell. */
+export interface EvalCell {
+  readonly accuracyMean: number;
+  readonly accuracyStd: number;
+  readonly p: number[];
+  readonly paperAdvantage?: Record<string, number>;
+  readonly measured?: { n: number; advantage: number; low: number; high: number; games: number; meanSuccess: number };
+}
+
+export const cellKey = {
+  seeds: () => 'seeds',
+  attack: (label: string) => `attack/${label}`,
+  eval: (squeezer: string, delta: number, set: string) => `eval/${squeezer}/${delta}/${set}`,
+  adaptive: (label: string) => `adaptive/${label}`,
+};
+
+/**
+ * Runs an experiment grid, cell by cell, storing each result as it finishes; cells already in the
+ * store are skipped. Every cell's randomness derives from the master seed and the cell's key only,
+ * so a resumed run gives exactly the results of an uninterrupted one.
+ */
+export async function runExperiment(
+  config: ExperimentConfig,
+  env: ExperimentEnvironment,
+  store: ResultStore,
+  runId: string,
+  progress: StageProgress = () => {},
+): Promise<void> {
+  const master = derivedKeys(config.seed);
+  const { model, registry } = env;
+
+  // Stage 1: the attack seeds, the first `seeds` correctly classified test images.
+  const seedIdx = (
+    await store.memo(runId, cellKey.seeds(), async () => {
+      const out: number[] = [];
+      const n = env.test.labels.length;
+      for (let s = 0; s < n && out.length < config.seeds; s += 500) {
+        const y = argmaxRows(await model.predict(sliceBatch(env.test.x, s, Math.min(n, s + 500))));
+        for (let i = 0; i < y.length && out.length < config.seeds; i++) if (y[i] === env.test.labels[s + i]) out.push(s + i);
+      }
+      if (out.length < config.seeds) throw new ParameterError(`only ${out.length} test images are classified correctly; lower 'seeds'.`);
+      return out;
+    })
+  ).result;
+  const seeds = pick(env.test.x, seedIdx);
+  const seedLabels = Int32Array.from(seedIdx, (i) => env.test.labels[i]!);
+  const legitCount = Math.min(config.legitimate, env.test.labels.length);
+  const legit = { x: sliceBatch(env.test.x, 0, legitCount), labels: env.test.labels.subarray(0, legitCount) };
+
+  // Stage 2: adversarial sets against the undefended model.
+  const sets = new Map<string, { x: Batch; labels: Int32Array }>();
+  sets.set('legitimate', legit);
+  for (const [i, a] of config.attacks.entries()) {
+    progress('attacks', i, config.attacks.length);
+    const key = cellKey.attack(a.label);
+    const r = await env.attack(a, seeds, seedLabels, `${config.seed}/${key}`);
+    await store.memo(runId, key, async () => ({ ...r.summary, success: Array.from(r.success) }));
+    sets.set(a.label, { x: r.adversarial, labels: seedLabels });
+  }
+  progress('attacks', config.attacks.length, config.attacks.length);
+
+  // Stage 3: repeated classification through the defense for every (squeezer, delta, set).
+  const cells: { squeezer: ExperimentConfig['squeezers'][number]; delta: number; set: string }[] = [];
+  for (const s of config.squeezers) for (const delta of s.deltas) for (const set of sets.keys()) cells.push({ squeezer: s, delta, set });
+  const nMax = Math.max(...config.budgets);
+  for (const [c, cell] of cells.entries()) {
+    progress('classification', c, cells.length);
+    const key = cellKey.eval(cell.squeezer.label, cell.delta, cell.set);
+    const data = sets.get(cell.set)!;
+    await store.memo<EvalCell>(runId, key, async () => {
+      const squeeze = cell.squeezer.specs.map((spec) => registry.squeezer(spec));
+      const randomize = cell.delta > 0 ? registry.randomizer(`${cell.squeezer.randomizer}:${cell.delta}`) : undefined;
+      const keys = master.fork(key.replaceAll('/', '|'));
+      const defended = (r: number) => defend(model, { squeeze, ...(randomize ? { randomize } : {}), keys: keys.fork(`rep=${r}`) });
+      const rc = await repeatedClassification(defended, data.x, data.labels, config.repetitions);
+      const result: EvalCell = { accuracyMean: rc.mean, accuracyStd: rc.std, p: Array.from(rc.p) };
+      if (cell.set === 'legitimate') return result;
+      const adv: Record<string, number> = {};
+      for (const n of config.budgets) adv[n] = paperAdvantage(rc.p, n);
+      let measured: EvalCell['measured'];
+      if (config.games > 0 && nMax <= data.labels.length) {
+        const succ = new Float64Array(config.games);
+        for (let g = 0; g < config.games; g++) {
+          const game = new EvCsaGame({
+            classifier: defended(config.repetitions + g),
+            truth: poolTruth(data.x, data.labels),
+            budget: nMax,
+            box: 'black',
+            description: `${cell.squeezer.label}, delta ${cell.delta}`,
+          });
+          succ[g] = (await game.play(new GreedyAdversary(data.x, data.labels, { m: config.m }))).success;
+        }
+        const m = measuredAdvantage(succ, config.tau);
+        measured = { n: nMax, advantage: m.advantage, low: m.ci95.low, high: m.ci95.high, games: m.games, meanSuccess: succ.reduce((a, b) => a + b, 0) / succ.length };
+      }
+      return { ...result, paperAdvantage: adv, ...(measured ? { measured } : {}) };
+    });
+  }
+  progress('classification', cells.length, cells.length);
+
+  // Stage 4: adaptive attacks against the defense (table 3 and the rows the paper lacks): the
+  // examples are generated once against the defense without randomness, then classified `runs`
+  // times with fresh keys at the operating delta (mean +- sd), and once without randomness.
+  if (env.adaptiveAttack) {
+    for (const [i, a] of config.adaptive.entries()) {
+      progress('adaptive', i, config.adaptive.length);
+      const row = config.squeezers.find((s) => s.label === a.squeezer)!;
+      const squeeze = row.specs.map((spec) => registry.squeezer(spec));
+      const key = cellKey.adaptive(a.label);
+      await store.memo(runId, key, async () => {
+        const count = Math.min(a.samples ?? seedLabels.length, seedLabels.length);
+        const x = sliceBatch(seeds, 0, count);
+        const labels = seedLabels.subarray(0, count);
+        const { adversarial, summary } = await env.adaptiveAttack!(a, defend(model, { squeeze }), x, labels, `${config.seed}/${key}`);
+        const keys = master.fork(key.replaceAll('/', '|'));
+        const randomize = registry.randomizer(`${row.randomizer}:${row.operatingDelta}`);
+        const defended = (r: number) => defend(model, { squeeze, randomize, keys: keys.fork(`rep=${r}`) });
+        const plain = () => defend(model, { squeeze });
+        const stats = async (set: Batch, classifier: (r: number) => Classifier, reps: number) => {
+          const rc = await repeatedClassification(classifier, set, labels, reps);
+          return { mean: rc.mean, std: rc.std };
+        };
+        return {
+          ...summary,
+          samples: count,
+          runs: a.runs,
+          delta: row.operatingDelta,
+          randomized: { legitimate: await stats(x, defended, a.runs), adversarial: await stats(adversarial, defended, a.runs) },
+          plain: { legitimate: await stats(x, plain, 1), adversarial: await stats(adversarial, plain, 1) },
+        };
+      });
+    }
+    progress('adaptive', config.adaptive.length, config.adaptive.length);
+  }
+}
