@@ -101,3 +101,24 @@ describe('experiment runner', () => {
     expect(() => parseConfig({ ...input, repetitions: 0 })).toThrow(/repetitions/);
   });
 });
+
+describe('report', () => {
+  it('writes markdown, self-contained HTML with inline SVG figures, and the SVG files', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { loadReportData } = await import('../src/report/report-data.ts');
+    const { writeReport } = await import('../src/report/render-report.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'mns-rep-'));
+    await allCells(join(dir, 'r.db'));
+    const store = new ResultStore(join(dir, 'r.db'));
+    const data = loadReportData(store, 'run')!;
+    store.close();
+    await writeReport(data, join(dir, 'out'));
+    const md = readFileSync(join(dir, 'out', 'report.md'), 'utf8');
+    expect(md).toMatch(/Table 1: feature squeezing without randomness/);
+    expect(md).toMatch(/\| median 2x2 \| 0.3 \| /);
+    const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
+    expect(html.match(/<svg/g)?.length).toBe(readdirSync(join(dir, 'out', 'figures')).length);
+    expect(readdirSync(join(dir, 'out', 'figures'))).toContain('error-probability-heatmap.svg');
+    expect(html).not.toMatch(/<script/);
+  });
+});
