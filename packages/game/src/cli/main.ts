@@ -5,9 +5,14 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerListCommand } from './commands/list.ts';
 import { registerSqueezeCommand } from './commands/squeeze.ts';
 import { registerTrainCommand } from './commands/train.ts';
+import { registerPredictCommand } from './commands/predict.ts';
+import { registerEvaluateCommand } from './commands/evaluate.ts';
+import { registerAttackCommand } from './commands/attack.ts';
+import { registerReproduceCommand } from './commands/reproduce.ts';
+import { registerReportCommand } from './commands/report.ts';
 
 /** Every command module adds itself to the program here. */
-const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand];
+const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand, registerPredictCommand, registerEvaluateCommand, registerAttackCommand, registerReproduceCommand, registerReportCommand];
 
 export interface MainIo {
   readonly stdout?: (s: string) => void;

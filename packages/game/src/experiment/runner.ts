@@ -26,8 +26,18 @@ export interface ExperimentEnvironment {
    * the adversarial batch and the per-sample success on the undefended model.
    */
   attack(entry: ExperimentConfig['attacks'][number], seeds: Batch, labels: Int32Array, seed: string): Promise<{ adversarial: Batch; success: Uint8Array; summary: Record<string, unknown> }>;
-  /** Adaptive attack against a defense (table 3), one run. */
-  adaptiveAttack?(entry: ExperimentConfig['adaptive'][number], defended: Classifier, seeds: Batch, labels: Int32Array, seed: string): Promise<{ adversarial: Batch; summary: Record<string, unknown> }>;
+  /**
+   * Adaptive attack (table 3 and beyond) on the squeezer row it is adapted to: attacks with a
+   * surface (e.g. eot:30) see the randomized defense at the row's operating delta; the others (He
+   * et al.) see the base model and carry the squeezers in their own parameters.
+   */
+  adaptiveAttack?(
+    entry: ExperimentConfig['adaptive'][number],
+    row: ExperimentConfig['squeezers'][number],
+    seeds: Batch,
+    labels: Int32Array,
+    seed: string,
+  ): Promise<{ adversarial: Batch; summary: Record<string, unknown> }>;
 }
 
 export interface StageProgress {
@@ -147,7 +157,7 @@ export async function runExperiment(
         const count = Math.min(a.samples ?? seedLabels.length, seedLabels.length);
         const x = sliceBatch(seeds, 0, count);
         const labels = seedLabels.subarray(0, count);
-        const { adversarial, summary } = await env.adaptiveAttack!(a, defend(model, { squeeze }), x, labels, `${config.seed}/${key}`);
+        const { adversarial, summary } = await env.adaptiveAttack!(a, row, x, labels, `${config.seed}/${key}`);
         const keys = master.fork(key.replaceAll('/', '|'));
         const randomize = registry.randomizer(`${row.randomizer}:${row.operatingDelta}`);
         const defended = (r: number) => defend(model, { squeeze, randomize, keys: keys.fork(`rep=${r}`) });

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { type Command } from 'commander';
+import { FileAccessError, ParameterError } from '@mixnsqueeze/core';
+import { ResultStore } from '../../experiment/result-store.ts';
+import { FIDELITY_NOTES } from '../../report/fidelity-notes.ts';
+import { loadReportData } from '../../report/report-data.ts';
+import { writeReport } from '../../report/render-report.ts';
+import { type CliContext } from '../context.ts';
+
+/** `mixnsqueeze report [<run>]`: (re)writes the report of a stored run; without a run, lists them. */
+export function registerReportCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('report')
+    .description('write the HTML + markdown report of a stored run (list runs when none is given)')
+    .argument('[run]', 'run id (see the list without it)')
+    .option('--db <file>', 'results database', 'results/mixnsqueeze.db')
+    .option('--out <dir>', 'report directory (default reports/<run>)')
+    .action(async (run: string | undefined, opts: { db: string; out?: string }) => {
+      if (!existsSync(opts.db)) throw new FileAccessError(`no results database at '${opts.db}'; run 'mixnsqueeze reproduce mnist --quick' first or pass --db.`);
+      const store = new ResultStore(opts.db);
+      try {
+        if (run === undefined) {
+          for (const r of store.runs()) ctx.stdout(`${r.id}  ${r.createdAt}  ${store.cells(r.id).length} cells\n`);
+          return;
+        }
+        const data = loadReportData(store, run);
+        if (!data) throw new ParameterError(`no run '${run}' in ${opts.db}; runs: ${store.runs().map((r) => r.id).join(', ') || '(none)'}.`);
+        const out = opts.out ?? join('reports', run);
+        await writeReport(data, out, FIDELITY_NOTES);
+        ctx.stdout(`report: ${join(out, 'report.html')} and ${join(out, 'report.md')}\n`);
+      } finally {
+        store.close();
+      }
+    });
+}

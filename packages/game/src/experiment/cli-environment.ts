@@ -1,0 +1,105 @@
+import { dirname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { type Batch, type Classifier, type Registry, derivedKeys } from '@mixnsqueeze/core';
+import { defend } from '@mixnsqueeze/squeezers';
+import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray, fingerprintFiles } from '@mixnsqueeze/attacks';
+import { ZOO, isZooId, loadClassifier, loadDataset } from '@mixnsqueeze/backends';
+import { type ExperimentConfig } from './config.ts';
+import { type ExperimentEnvironment } from './runner.ts';
+
+/** Files that define a model, for the cache fingerprint: a zoo model's directory, or the file given. */
+function modelFiles(idOrPath: string): string[] {
+  const json = isZooId(idOrPath) ? ZOO[idOrPath].modelJson : idOrPath;
+  if (!json.endsWith('.json')) return [json];
+  const dir = dirname(json);
+  return [json, ...readdirSync(dir).filter((f) => f.endsWith('.bin')).sort().map((f) => join(dir, f))];
+}
+
+/**
+ * The environment a CLI run uses: the zoo model (tfjs, differentiable) for attacks; for the
+ * classification stage the ONNX export next to it when present (ONNX Runtime worker pool), since
+ * millions of defended forward passes dominate a run; adversarial sets through the on-disk cache.
+ */
+export async function cliEnvironment(
+  config: ExperimentConfig,
+  registry: Registry,
+  log: (line: string) => void,
+): Promise<{ env: ExperimentEnvironment; close(): Promise<void> }> {
+  const attackModel = await loadClassifier(config.model, { log });
+  const onnxPath = isZooId(config.model) ? join(dirname(ZOO[config.model].modelJson), 'model.onnx') : undefined;
+  const model: Classifier = onnxPath && existsSync(onnxPath) ? await loadClassifier(onnxPath, { log }) : attackModel;
+  const test = await loadDataset(config.dataset, { split: 'test' });
+  const cache = new AdversarialCache(defaultCacheDir(), log);
+  const fingerprint = await fingerprintFiles(modelFiles(config.model));
+  const generate = async (
+    spec: string,
+    target: 'untargeted' | 'next' | 'll',
+    surface: string | undefined,
+    victim: Classifier,
+    defense: readonly string[],
+    seeds: Batch,
+    labels: Int32Array,
+    seed: string,
+  ) => {
+    const attack = registry.create<AttackBase<object>>('attack', spec);
+    const key = {
+      model: fingerprint,
+      defense,
+      dataset: config.dataset,
+      slice: fingerprintArray(seeds.data),
+      attack: attack.spec,
+      surface: surface ?? 'default',
+      target,
+      seed,
+    };
+    const { report } = await cache.getOrCreate(key, () => attack.run(victim, seeds, labels, { target, seed, ...(surface ? { surface } : {}) }));
+    const n = labels.length;
+    const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+    return {
+      adversarial: report.adversarial,
+      success: report.success,
+      summary: {
+        attack: report.attack,
+        surface: report.surface,
+        successRate: report.success.reduce((a, b) => a + b, 0) / Math.max(1, n),
+        meanL2: mean(report.perturbationNorms.l2),
+        meanLinf: mean(report.perturbationNorms.linf),
+        queries: report.queries,
+        elapsedMs: report.elapsedMs,
+      },
+    };
+  };
+  const env: ExperimentEnvironment = {
+    registry,
+    model,
+    test: { x: test.x, labels: test.labels },
+    attack: (entry, seeds, labels, seed) => generate(entry.spec, entry.target, entry.surface, attackModel, [], seeds, labels, seed),
+    adaptiveAttack: async (entry, row, seeds, labels, seed) => {
+      if (!entry.surface) {
+        const r = await generate(entry.spec, entry.target, undefined, attackModel, [], seeds, labels, seed);
+        return { adversarial: r.adversarial, summary: r.summary };
+      }
+      const randomizer = `${row.randomizer}:${row.operatingDelta}`;
+      const defense = [randomizer, ...row.specs];
+      const target = defend(attackModel, {
+        randomize: registry.randomizer(randomizer),
+        squeeze: row.specs.map((s) => registry.squeezer(s)),
+        keys: derivedKeys(`${config.seed}`).fork(`adaptive-attack|${entry.label}`),
+      });
+      const r = await generate(entry.spec, entry.target, entry.surface, target, defense, seeds, labels, seed);
+      return { adversarial: r.adversarial, summary: r.summary };
+    },
+  };
+  const dispose = async (c: Classifier) => {
+    const closable = c as { close?: () => Promise<void> | void; dispose?: () => void };
+    await closable.close?.();
+    closable.dispose?.();
+  };
+  return {
+    env,
+    close: async () => {
+      await dispose(model);
+      if (model !== attackModel) await dispose(attackModel);
+    },
+  };
+}
