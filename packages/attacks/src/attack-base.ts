@@ -38,6 +38,11 @@ export interface AttackContext {
   checkAborted(): void;
   /** Reports progress inside the chunk, in [0, 1]. */
   progress(fraction: number): void;
+  /**
+   * Records the per-sample loss the attack optimizes at one step (index from 0); the report's
+   * `lossPerStep` is its mean over all samples that recorded that step (a convergence curve).
+   */
+  recordLoss(step: number, values: Float64Array): void;
 }
 
 /** The result of a run: the core AttackResult plus what a report needs. */
@@ -48,6 +53,8 @@ export interface AttackReport extends AttackResult {
   /** Labels the model gave the adversarial examples (one query each). */
   readonly predicted: Int32Array;
   readonly elapsedMs: number;
+  /** Mean loss over samples at each step, for attacks that record it (see AttackContext.recordLoss). */
+  readonly lossPerStep?: Float64Array;
 }
 
 export interface AttackRunOptions extends AttackOptions {
@@ -90,6 +97,15 @@ export abstract class AttackBase<P extends object> implements Attack {
     return undefined;
   }
 
+  /**
+   * The surface used when the caller names none. Default: exact for deterministic differentiable
+   * models, bpda for defenses, spsa for logits-only models when the attack accepts estimates.
+   * Attacks defined by their surface (EOT-PGD, black-box attacks) override it.
+   */
+  protected surfaceFor(model: Classifier): string {
+    return defaultSurface(model, this.requires);
+  }
+
   /** The attack's core loop: returns adversarial candidates for ctx.x (projected afterwards). */
   protected abstract perturb(ctx: AttackContext): Promise<Float32Array>;
 
@@ -108,7 +124,7 @@ export abstract class AttackBase<P extends object> implements Attack {
     if (mode !== 'untargeted' && !this.targeted) throw new ParameterError(`${this.id} is untargeted only; drop the target option.`);
     if (mode === 'untargeted' && !this.untargeted) throw new ParameterError(`${this.id} needs a target: next, ll or explicit labels.`);
     const seed = options.seed ?? '0';
-    const surfaceSpec = options.surface ?? defaultSurface(model, this.requires);
+    const surfaceSpec = options.surface ?? this.surfaceFor(model);
     const surface = makeSurface(model, surfaceSpec, seed);
     const batchSize = options.batchSize ?? 100;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ParameterError(`${this.id}: batchSize must be a positive integer, got ${batchSize}.`);
@@ -116,6 +132,8 @@ export abstract class AttackBase<P extends object> implements Attack {
     const budget = this.budget(space);
     const [lo, hi] = space.bounds;
     const parts: Batch[] = [];
+    const lossSum: number[] = [];
+    const lossCount: number[] = [];
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
       const chunk = sliceBatch(x, start, end);
@@ -129,6 +147,13 @@ export abstract class AttackBase<P extends object> implements Attack {
         random: (purpose) => attackRandomness(seed, `${this.id}/${purpose}/from=${start}`),
         checkAborted: () => options.signal?.throwIfAborted(),
         progress: (f) => options.onProgress?.(start + Math.min(1, Math.max(0, f)) * (end - start), n),
+        recordLoss: (step, values) => {
+          while (lossSum.length <= step) lossSum.push(0), lossCount.push(0);
+          let s = 0;
+          for (const v of values) s += v;
+          lossSum[step] = lossSum[step]! + s;
+          lossCount[step] = lossCount[step]! + values.length;
+        },
       };
       ctx.checkAborted();
       const adv = await this.perturb(ctx);
@@ -150,6 +175,7 @@ export abstract class AttackBase<P extends object> implements Attack {
       perturbationNorms: perturbationNorms(x, adversarial),
       queries: { ...surface.counts },
       elapsedMs: performance.now() - started,
+      ...(lossSum.length ? { lossPerStep: Float64Array.from(lossSum, (v, t) => v / Math.max(1, lossCount[t]!)) } : {}),
     };
   }
 }

@@ -1,11 +1,15 @@
 import { type KeyedPrg, derivedKeys } from '@mixnsqueeze/core';
 
 /**
- * The attack's own randomness (random starts, SPSA directions), derived from the attack seed so the
+ * The attack's own randomness (random starts, SPSA directions), derived from the attack seed and a '/'-separated purpose so the
  * same seed gives the same adversarial examples. Independent of the defense's keys.
  */
 export function attackRandomness(seed: string, purpose: string): KeyedPrg {
-  return derivedKeys(seedMaterial(seed)).fork(purpose).next();
+  // Key-schedule labels may not contain '/': a path such as 'pgd/start-0/from=0' is a chain of forks.
+  return purpose
+    .split('/')
+    .reduce((keys, label) => keys.fork(label), derivedKeys(seedMaterial(seed)))
+    .next();
 }
 
 /** Any seed string (an integer, hex, a word) becomes 256 bits of seed material. */

@@ -37,8 +37,9 @@ export class EstimatedSurface implements AttackSurface {
     const [lo, hi] = this.model.space.bounds;
     const h = this.step * (hi - lo);
     const s = this.samples;
-    // One batch of all probes: for each input, s pairs (x + h v, x - h v).
-    const probes = new Float32Array(n * 2 * s * d);
+    // One batch of all probes, in 2s blocks of n rows (block 2j: x + h v_j, block 2j + 1: x - h v_j),
+    // so that each block lines up with the loss's per-sample labels.
+    const probes = new Float32Array(2 * s * n * d);
     const dirs = new Float32Array(n * s * d);
     const u = new Float64Array(dirs.length + (dirs.length & 1));
     this.prg.uniform(u);
@@ -52,8 +53,8 @@ export class EstimatedSurface implements AttackSurface {
     for (let i = 0; i < n; i++)
       for (let j = 0; j < s; j++) {
         const v = (i * s + j) * d;
-        const plus = (i * 2 * s + 2 * j) * d;
-        const minus = plus + d;
+        const plus = (2 * j * n + i) * d;
+        const minus = plus + n * d;
         for (let f = 0; f < d; f++) {
           const base = x.data[i * d + f]!;
           const step = h * dirs[v + f]!;
@@ -63,17 +64,21 @@ export class EstimatedSurface implements AttackSurface {
           probes[minus + f] = b < lo ? lo : b > hi ? hi : b;
         }
       }
-    const probeLogits = await this.model.predict({ data: probes, shape: [n * 2 * s, ...x.shape.slice(1)] });
+    const probeLogits = await this.model.predict({ data: probes, shape: [2 * s * n, ...x.shape.slice(1)] });
     const logits = await this.model.predict(x);
     this.counts.forward += n * (2 * s + 1);
-    const probeValue = new Float64Array(n * 2 * s);
-    loss.evaluate(probeLogits, probeValue, new Float32Array(n * 2 * s * k));
+    const probeValue = new Float64Array(2 * s * n);
+    const scratch = new Float32Array(n * k);
+    for (let b = 0; b < 2 * s; b++) {
+      const block = { data: probeLogits.data.subarray(b * n * k, (b + 1) * n * k), shape: [n, k] };
+      loss.evaluate(block, probeValue.subarray(b * n, (b + 1) * n), scratch);
+    }
     const value = new Float64Array(n);
-    loss.evaluate(logits, value, new Float32Array(n * k));
+    loss.evaluate(logits, value, scratch);
     const grad = new Float32Array(n * d);
     for (let i = 0; i < n; i++)
       for (let j = 0; j < s; j++) {
-        const coef = (probeValue[i * 2 * s + 2 * j]! - probeValue[i * 2 * s + 2 * j + 1]!) / (2 * h * s);
+        const coef = (probeValue[2 * j * n + i]! - probeValue[(2 * j + 1) * n + i]!) / (2 * h * s);
         const v = (i * s + j) * d;
         for (let f = 0; f < d; f++) grad[i * d + f] += coef * dirs[v + f]!;
       }

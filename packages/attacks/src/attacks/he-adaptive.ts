@@ -1,0 +1,170 @@
+import {
+  CapabilityError,
+  ParameterError,
+  type Registry,
+  type Squeezer,
+  concatBatches,
+  sampleSize,
+} from '@mixnsqueeze/core';
+import { z } from 'zod';
+import { AttackBase, type AttackContext } from '../attack-base.ts';
+import { cwSucceeds, pickRows } from '../cw-success.ts';
+import { type IterateObjective, l2TanhSearch } from '../l2-search.ts';
+import { type LogitLoss, cwMarginLoss } from '../loss.ts';
+import { attackComponent } from '../presets.ts';
+
+export const heParams = z.strictObject({
+  squeezers: z.string().min(1).default('bit-depth:1+median:2x2').describe("the detector's squeezers: squeezer specs joined by '+'"),
+  threshold: z.number().min(0).max(2).default(0.002915).describe('detector threshold T on the L1 score'),
+  confidence: z.number().min(0).default(0).describe('kappa: logit margin the result must clear'),
+  lr: z.number().gt(0).default(0.09).describe('Adam learning rate'),
+  iterations: z.number().int().min(1).default(5000).describe('Adam steps per binary-search step'),
+  binarySteps: z.number().int().min(1).default(9).describe('binary-search steps on c'),
+  initialConst: z.number().gt(0).default(1).describe('first c'),
+  abortEarly: z.boolean().default(true).describe('stop a search step once the objective stalls'),
+});
+export type HeParams = z.infer<typeof heParams>;
+
+/**
+ * He et al.'s adaptive attack on feature squeezing (He, Wei, Chen, Carlini & Song, "Adversarial
+ * Example Defenses: Ensembles of Weak Defenses are not Strong", WOOT 2017), as in their code
+ * (reference.md section 4). Carlini & Wagner's L2 attack from the clean image x, with the
+ * detector folded into the attack term:
+ *   minimize c * (margin(Z(x*)) + kappa + sum_s max(0, ||softmax Z(x*) - softmax Z(s(x*))||_1 - T))
+ *            + ||x* - x||_2^2
+ * over tanh variables, Adam, binary search on c; each sample keeps its iterate of lowest L2 that
+ * both fools the classifier (CW's compare) and passes every squeezer's threshold (L1 <= T, the
+ * detector flags only > T). Gradients flow through the median exactly (to the selected element) and
+ * not at all through squeezers whose backward is a BPDA surrogate: the true gradient of rounding is
+ * 0 almost everywhere, and the faithful attack uses it. No restarts, no EOT: it attacks plain feature
+ * squeezing, a deterministic model (use he-eot against randomized squeezing).
+ * Run it on the undefended model: the detector is described by the parameters. One model call per
+ * step holds the iterates and all their squeezed copies.
+ * Defaults (their MNIST run): squeezers bit-depth:1 + median:2x2, T = 0.002915, kappa 0, Adam lr
+ * 0.09, 5000 iterations x 9 binary steps, c from 1, abort early.
+ */
+export class HeAdaptive extends AttackBase<HeParams> {
+  readonly id = 'he';
+  readonly norm = 'l2';
+  readonly targeted = true;
+  readonly squeezers: readonly Squeezer[];
+
+  constructor(params: Omit<HeParams, 'squeezers'>, squeezers: readonly Squeezer[]) {
+    if (squeezers.length === 0) throw new ParameterError('he: expected at least one squeezer, got none.');
+    super({ ...params, squeezers: squeezers.map((s) => s.spec).join('+') });
+    this.squeezers = squeezers;
+  }
+
+  protected async perturb(ctx: AttackContext): Promise<Float32Array> {
+    if (ctx.surface.model.stochastic) {
+      throw new CapabilityError('he attacks deterministic feature squeezing; the model is randomized: use he-eot.');
+    }
+    if (ctx.surface.kind !== 'exact' && ctx.surface.kind !== 'bpda') {
+      throw new ParameterError(`he needs model gradients (surface exact or bpda), got '${ctx.surface.spec}'.`);
+    }
+    const r = await l2TanhSearch(ctx, detectorAwareObjective(ctx, this.squeezers, this.params.threshold, this.params.confidence), this.params);
+    return r.adversarial;
+  }
+}
+
+/**
+ * The He et al. attack term and its gradient for a batch of iterates: the model sees the iterates
+ * and each squeezer's copy of them in one call; the joint loss couples the rows (the L1 distance of
+ * row i to row s * m + i) and backpropagates through softmax.
+ */
+function detectorAwareObjective(ctx: AttackContext, squeezers: readonly Squeezer[], threshold: number, kappa: number): IterateObjective {
+  const k = ctx.classes;
+  const p = new Float64Array(k);
+  const q = new Float64Array(k);
+  const sg = new Float64Array(k);
+  return async (xs, rows) => {
+    const m = rows.length;
+    const d = sampleSize(xs.shape);
+    const labels = pickRows(ctx.labels, rows);
+    const targets = ctx.targets && pickRows(ctx.targets, rows);
+    const views = [xs, ...squeezers.map((s) => s.apply(xs, ctx.space))];
+    const value = new Float64Array(m);
+    const success = new Uint8Array(m);
+    const margin = cwMarginLoss(labels, targets, kappa);
+    const loss: LogitLoss = {
+      name: 'he-adaptive',
+      evaluate(logits, v, grad) {
+        const z = logits.data;
+        grad.fill(0);
+        v.fill(0);
+        margin.evaluate({ data: z.subarray(0, m * k), shape: [m, k] }, v, grad);
+        for (let i = 0; i < m; i++) {
+          softmaxInto(z, i * k, k, p);
+          let total = v[i]! + kappa;
+          let passes = true;
+          for (let s = 1; s < views.length; s++) {
+            const o = (s * m + i) * k;
+            softmaxInto(z, o, k, q);
+            let l1 = 0;
+            for (let j = 0; j < k; j++) l1 += Math.abs(p[j]! - q[j]!);
+            if (l1 <= threshold) continue;
+            passes = false;
+            total += l1 - threshold;
+            // d L1 / dp = sign(p - q), d L1 / dq = -sign(p - q); through softmax dz_a = p_a (g_a - <g, p>).
+            let gp = 0;
+            let gq = 0;
+            for (let j = 0; j < k; j++) {
+              sg[j] = Math.sign(p[j]! - q[j]!);
+              gp += sg[j]! * p[j]!;
+              gq += sg[j]! * q[j]!;
+            }
+            for (let j = 0; j < k; j++) {
+              grad[i * k + j] += p[j]! * (sg[j]! - gp);
+              grad[o + j] += q[j]! * (gq - sg[j]!);
+            }
+          }
+          value[i] = total;
+          success[i] = Number(passes && cwSucceeds(z, i, k, labels[i]!, targets?.[i], kappa));
+        }
+      },
+    };
+    const r = await ctx.surface.lossAndGradient(concatBatches(views), loss);
+    const grad = r.grad.data.slice(0, m * d);
+    squeezers.forEach((s, idx) => {
+      // Rounding (and any BPDA-only squeezer) has true gradient 0: nothing to add.
+      if (s.gradient !== 'exact') return;
+      const from = (idx + 1) * m * d;
+      const back = s.backward(xs, views[idx + 1]!, { data: r.grad.data.subarray(from, from + m * d), shape: xs.shape }, ctx.space).data;
+      for (let j = 0; j < back.length; j++) grad[j] += back[j]!;
+    });
+    return { value, grad, success };
+  };
+}
+
+/** softmax of the k logits at z[o..] into out, in float64. */
+function softmaxInto(z: Float32Array, o: number, k: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let j = 0; j < k; j++) if (z[o + j]! > max) max = z[o + j]!;
+  let sum = 0;
+  for (let j = 0; j < k; j++) sum += out[j] = Math.exp(z[o + j]! - max);
+  for (let j = 0; j < k; j++) out[j] = out[j]! / sum;
+}
+
+/** Squeezer specs joined by '+' (`bit-depth:1+median:2x2`), built by the registry. */
+export function parseSqueezerList(registry: Registry, text: string): Squeezer[] {
+  return text
+    .split('+')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => registry.squeezer(s));
+}
+
+/**
+ * The registry component; it builds the squeezers named in the spec with the registry it is
+ * registered in (the squeezers plugin must be used on it too).
+ */
+export function heComponent(registry: Registry) {
+  return attackComponent({
+    id: 'he',
+    summary: "He et al. (WOOT 2017) adaptive attack on feature squeezing: CW-L2 + hinge on each squeezer's L1 score above T",
+    params: heParams,
+    presets: { mnist: { squeezers: 'bit-depth:1+median:2x2', threshold: 0.002915, iterations: 5000, binarySteps: 9 } },
+    examples: ['he:mnist', 'he:squeezers=bit-depth:1+median:2x2,threshold=0.002915', 'he:squeezers=median:3x3,threshold=0.01,iterations=500'],
+    create: (p) => new HeAdaptive(p, parseSqueezerList(registry, p.squeezers)),
+  });
+}

@@ -1,0 +1,136 @@
+import { type Batch, sampleSize } from '@mixnsqueeze/core';
+import { RowAdam } from './adam.ts';
+import { type AttackContext } from './attack-base.ts';
+import { ConstSearch } from './binary-search.ts';
+import { cwSucceeds, pickRows } from './cw-success.ts';
+import { cwMarginLoss } from './loss.ts';
+import { TanhBox } from './tanh-space.ts';
+
+/** What an L2 attack's classifier term says about a batch of iterates. */
+export interface IterateEvaluation {
+  /** Per-row attack term f(x*) >= 0, the part of the objective weighted by c. */
+  readonly value: Float64Array;
+  /** Its gradient with respect to the iterates (rows x features). */
+  readonly grad: Float32Array;
+  /** 1 where the iterate counts as a success, the ones "keep the best" may keep. */
+  readonly success: Uint8Array;
+}
+
+/** Evaluates the iterates xs of the samples `rows` (indices into the chunk). */
+export type IterateObjective = (xs: Batch, rows: Int32Array) => Promise<IterateEvaluation>;
+
+export interface L2SearchSettings {
+  readonly lr: number;
+  readonly iterations: number;
+  readonly binarySteps: number;
+  readonly initialConst: number;
+  readonly abortEarly: boolean;
+}
+
+export interface L2SearchResult {
+  /** The smallest successful iterate of each sample, or the clean input where none succeeded. */
+  readonly adversarial: Float32Array;
+  readonly found: Uint8Array;
+  /** Squared L2 distance of each kept iterate (Infinity where none). */
+  readonly l2: Float64Array;
+}
+
+/**
+ * The optimization of Carlini & Wagner's L2 attack (S&P 2017, section V-A; nn_robust_attacks
+ * l2_attack.py), for any attack term f: minimize ||x* - x||_2^2 + c * f(x*) over w with
+ * x* = tanh-box(w), by Adam from `start` (default: the clean input), `binarySteps` times with c set
+ * by the per-sample binary search, keeping per sample the successful iterate of smallest L2 seen in
+ * any step. Abort early: every iterations/10 steps a sample whose objective did not fall below
+ * 0.9999 times its value at the previous check stops for the rest of this search step (CW checks
+ * the sum over the batch; per sample the batch keeps working on the samples that still improve,
+ * and drops the others from its model calls). All active samples share each model call.
+ */
+export async function l2TanhSearch(ctx: AttackContext, objective: IterateObjective, s: L2SearchSettings, start?: Float32Array): Promise<L2SearchResult> {
+  const x = ctx.x.data;
+  const n = ctx.x.shape[0]!;
+  const d = sampleSize(ctx.x.shape);
+  const box = new TanhBox(ctx.space.bounds);
+  const anchor = box.anchor(x);
+  const startW = box.encode(start ?? x);
+  const mask = ctx.space.immutable;
+  const w = new Float64Array(n * d);
+  const adam = new RowAdam(n, d, s.lr);
+  const search = new ConstSearch(n, s.initialConst, s.binarySteps);
+  const best = x.slice();
+  const bestL2 = new Float64Array(n).fill(Infinity);
+  const found = new Uint8Array(n);
+  const xs = new Float32Array(n * d);
+  const jac = new Float64Array(n * d);
+  const g = new Float64Array(n * d);
+  const every = Math.max(1, Math.floor(s.iterations / 10));
+  const tail = ctx.x.shape.slice(1);
+  for (let step = 0; step < s.binarySteps; step++) {
+    ctx.checkAborted();
+    search.begin(step);
+    const c = search.c;
+    w.set(startW);
+    for (let i = 0; i < n; i++) adam.reset(i);
+    const prev = new Float64Array(n).fill(Infinity);
+    const succeeded = new Uint8Array(n);
+    let active = Int32Array.from({ length: n }, (_, i) => i);
+    for (let it = 0; it < s.iterations && active.length > 0; it++) {
+      const m = active.length;
+      box.decodeRows(w, anchor, active, d, x, xs, jac, mask);
+      const ev = await objective({ data: xs.subarray(0, m * d), shape: [m, ...tail] }, active);
+      const keep: number[] = [];
+      const check = s.abortEarly && it % every === 0;
+      for (let r = 0; r < m; r++) {
+        const i = active[r]!;
+        const o = i * d;
+        const q = r * d;
+        let l2 = 0;
+        for (let j = 0; j < d; j++) {
+          const delta = xs[q + j]! - x[o + j]!;
+          l2 += delta * delta;
+          g[q + j] = (2 * delta + c[i]! * ev.grad[q + j]!) * jac[q + j]!;
+        }
+        if (ev.success[r]) {
+          succeeded[i] = 1;
+          if (l2 < bestL2[i]!) {
+            bestL2[i] = l2;
+            found[i] = 1;
+            best.set(xs.subarray(q, q + d), o);
+          }
+        }
+        adam.step(i, w, g, q);
+        const loss = l2 + c[i]! * ev.value[r]!;
+        if (check) {
+          if (loss > prev[i]! * 0.9999) continue;
+          prev[i] = loss;
+        }
+        keep.push(i);
+      }
+      active = Int32Array.from(keep);
+      ctx.progress((step + (it + 1) / s.iterations) / s.binarySteps);
+    }
+    search.update(succeeded);
+  }
+  return { adversarial: best, found, l2: bestL2 };
+}
+
+/**
+ * Carlini & Wagner's attack term on the surface: f = max(0, margin + kappa) with the logit margin
+ * of reference.md (max(max_{j != t} Z_j - Z_t, -kappa) + kappa, i.e. cwMarginLoss shifted to 0), and
+ * success by their compare with `successKappa` (default kappa) on the logits of the iterate (of one
+ * draw, on an EOT surface).
+ */
+export function cwMarginObjective(ctx: AttackContext, kappa: number, successKappa = kappa): IterateObjective {
+  return async (xs, rows) => {
+    const labels = pickRows(ctx.labels, rows);
+    const targets = ctx.targets && pickRows(ctx.targets, rows);
+    const r = await ctx.surface.lossAndGradient(xs, cwMarginLoss(labels, targets, kappa));
+    const m = rows.length;
+    const value = new Float64Array(m);
+    const success = new Uint8Array(m);
+    for (let i = 0; i < m; i++) {
+      value[i] = r.value[i]! + kappa;
+      success[i] = Number(cwSucceeds(r.logits.data, i, ctx.classes, labels[i]!, targets?.[i], successKappa));
+    }
+    return { value, grad: r.grad.data, success };
+  };
+}

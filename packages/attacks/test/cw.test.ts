@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { ParameterError, Registry, argmaxRows } from '@mixnsqueeze/core';
+import { squeezersPlugin } from '@mixnsqueeze/squeezers';
+import { RowAdam } from '../src/adam.ts';
+import { ConstSearch } from '../src/binary-search.ts';
+import { Cw0 } from '../src/attacks/cw0.ts';
+import { Cw2, type Cw2Params } from '../src/attacks/cw2.ts';
+import { CwInf } from '../src/attacks/cwinf.ts';
+import { cwSucceeds } from '../src/cw-success.ts';
+import { attacksPlugin } from '../src/plugin.ts';
+import { TanhBox } from '../src/tanh-space.ts';
+import { binaryishImages, imageModel } from './tiny-models.ts';
+
+const model = imageModel();
+const x = binaryishImages(12, 7);
+const labels = argmaxRows(await model.predict(x));
+const cw2 = (p: Partial<Cw2Params>) => new Cw2({ confidence: 0, lr: 0.05, iterations: 60, binarySteps: 3, initialConst: 1e-2, abortEarly: true, ...p });
+const count = (a: Uint8Array) => a.reduce((s, v) => s + v, 0);
+
+describe('CW building blocks', () => {
+  it('tanh box: the clean input decodes exactly, every w decodes inside the bounds', () => {
+    const box = new TanhBox([0, 1]);
+    const v = Float32Array.of(0, 1, 0.5, 0.25, 1e-7);
+    const w = box.encode(v);
+    const out = new Float32Array(5);
+    const jac = new Float64Array(5);
+    box.decode(w, box.anchor(v), 0, 5, out, jac, 0);
+    expect(out).toEqual(v);
+    box.decode(Float64Array.of(-40, 40, 3, -3, 0), box.anchor(v), 0, 5, out, jac, 0);
+    for (const o of out) expect(o >= 0 && o <= 1).toBe(true);
+  });
+
+  it('Adam: the first step moves every coordinate by lr against the gradient sign (TensorFlow form)', () => {
+    const adam = new RowAdam(2, 3, 0.01);
+    const w = new Float64Array(6);
+    adam.step(0, w, Float64Array.of(5, -0.2, 3e-3), 0);
+    expect(Array.from(w.subarray(3))).toEqual([0, 0, 0]);
+    expect(w[0]).toBeCloseTo(-0.01, 6);
+    expect(w[1]).toBeCloseTo(0.01, 6);
+    expect(w[2]).toBeCloseTo(-0.01, 4);
+  });
+
+  it('binary search on c: x10 until a success, then bisection', () => {
+    const s = new ConstSearch(1, 1e-3, 9);
+    s.update(Uint8Array.of(0));
+    expect(s.c[0]).toBeCloseTo(1e-2);
+    s.update(Uint8Array.of(1));
+    expect(s.c[0]).toBeCloseTo((1e-3 + 1e-2) / 2);
+    s.update(Uint8Array.of(0));
+    expect(s.c[0]).toBeCloseTo((5.5e-3 + 1e-2) / 2);
+  });
+
+  it("CW's compare applies kappa against the wanted class", () => {
+    const z = Float32Array.of(1, 3, 2.5);
+    expect(cwSucceeds(z, 0, 3, 0, undefined, 0)).toBe(true);
+    expect(cwSucceeds(z, 0, 3, 0, undefined, 2.5)).toBe(false);
+    expect(cwSucceeds(z, 0, 3, 0, 1, 0.4)).toBe(true);
+    expect(cwSucceeds(z, 0, 3, 0, 1, 0.6)).toBe(false);
+  });
+});
+
+describe('CW-2', () => {
+  it('fools the model untargeted and targeted, within bounds, with the confidence asked for', async () => {
+    const r = await cw2({}).run(model, x, labels);
+    expect(count(r.success)).toBe(12);
+    const t = await cw2({ confidence: 1, binarySteps: 4 }).run(model, x, labels, { target: 'next' });
+    expect(count(t.success)).toBeGreaterThanOrEqual(10);
+    const z = await model.predict(t.adversarial);
+    t.success.forEach((s, i) => s && expect(cwSucceeds(z.data, i, 4, labels[i]!, t.targets![i], 1 - 1e-4)).toBe(true));
+    for (const v of t.adversarial.data) expect(v >= 0 && v <= 1).toBe(true);
+  });
+
+  it('keeps the smallest success: more binary steps never give a larger L2 (the first steps are the same)', async () => {
+    const a = await cw2({ binarySteps: 2 }).run(model, x, labels);
+    const b = await cw2({ binarySteps: 4 }).run(model, x, labels);
+    for (let i = 0; i < 12; i++) if (a.success[i]) expect(b.perturbationNorms.l2[i]!).toBeLessThanOrEqual(a.perturbationNorms.l2[i]! + 1e-6);
+  });
+
+  it('batches every sample in one model call per iteration; a sample without success is returned clean', async () => {
+    const calls = model.calls;
+    const r = await cw2({ iterations: 5, binarySteps: 2, abortEarly: false, initialConst: 1e-6 }).run(model, x, labels);
+    // 2 x 5 iterations (one forward + one vjp each) and the final classification.
+    expect(model.calls - calls).toBe(2 * 5 * 2 + 1);
+    expect(r.queries).toEqual({ forward: 12 * 10 + 12, gradient: 12 * 10 });
+    r.success.forEach((s, i) => !s && expect(r.perturbationNorms.l2[i]).toBe(0));
+  });
+
+  it('is deterministic', async () => {
+    const a = await cw2({ binarySteps: 2 }).run(model, x, labels, { target: 'll' });
+    const b = await cw2({ binarySteps: 2 }).run(model, x, labels, { target: 'll' });
+    expect(b.adversarial.data).toEqual(a.adversarial.data);
+  });
+});
+
+describe('CW-inf and CW-0', () => {
+  it('CW-inf finds small L-inf perturbations, shrinking tau below what CW-2 needs', async () => {
+    const inf = await new CwInf({ confidence: 0, lr: 0.02, iterations: 30, initialConst: 1e-2, largestConst: 20, constFactor: 2, decreaseFactor: 0.9 }).run(model, x, labels);
+    const l2 = await cw2({}).run(model, x, labels);
+    expect(count(inf.success)).toBe(12);
+    const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(mean(inf.perturbationNorms.linf)).toBeLessThan(mean(l2.perturbationNorms.linf));
+  });
+
+  it('CW-0 changes few pixels, targeted too', async () => {
+    const p = { confidence: 0, lr: 0.05, iterations: 30, initialConst: 1e-2, largestConst: 2e3, constFactor: 2 };
+    const r = await new Cw0(p).run(model, x, labels);
+    expect(count(r.success)).toBe(12);
+    const l2 = await cw2({}).run(model, x, labels);
+    for (let i = 0; i < 12; i++) expect(r.perturbationNorms.l0[i]!).toBeLessThan(l2.perturbationNorms.l0[i]!);
+    const t = await new Cw0(p).run(model, x, labels, { target: 'next' });
+    expect(count(t.success)).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe('CW specs', () => {
+  const r = new Registry().use(squeezersPlugin).use(attacksPlugin);
+  it('presets carry the reference settings; parameters are validated by name', () => {
+    expect(r.create<Cw2>('attack', 'cw2:mnist').params).toMatchObject({ confidence: 10, iterations: 1000, binarySteps: 9, initialConst: 1e-3, lr: 0.01 });
+    expect(r.create<Cw2>('attack', 'cw2:cifar10').params.confidence).toBe(5);
+    expect(r.create<CwInf>('attack', 'cwinf:mnist').params).toMatchObject({ lr: 5e-3, initialConst: 1e-5, largestConst: 20, decreaseFactor: 0.9 });
+    expect(r.create<Cw0>('attack', 'cw0:imagenet').params).toMatchObject({ confidence: 5, largestConst: 2e6, initialConst: 1e-3 });
+    expect(r.create<Cw2>('attack', 'cw2:preset=cifar10,iterations=100,binarySteps=1').spec).toBe(
+      'cw2:confidence=5,lr=0.01,iterations=100,binarySteps=1,initialConst=0.001,abortEarly=true',
+    );
+    expect(() => r.create('attack', 'cw2:binarySteps=0')).toThrow(/binarySteps/);
+    expect(() => r.create('attack', 'cwinf:decreaseFactor=2')).toThrow(ParameterError);
+  });
+});
