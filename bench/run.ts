@@ -6,8 +6,10 @@
 import { cpus } from 'node:os';
 import { type BenchGroup, type Measurement } from './measurement.ts';
 import { squeezersBench } from './groups/squeezers.ts';
+import { forwardBench } from './groups/forward.ts';
+import { attacksBench } from './groups/attacks.ts';
 
-const GROUPS: readonly BenchGroup[] = [squeezersBench];
+const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, attacksBench];
 
 function table(rows: Measurement[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'bench');

@@ -63,7 +63,7 @@ describe('adversarial-set cache', () => {
       writeFileSync(npy, b);
     }, /checksum mismatch/],
     ['a truncated data file', ({ npy }) => writeFileSync(npy, readFileSync(npy).subarray(0, 100)), /truncated/],
-    ['a missing data file', ({ npy }) => writeFileSync(npy, '') , /bytes/],
+    ['an emptied data file', ({ npy }) => writeFileSync(npy, ''), /has 0 bytes/],
     ['bad JSON metadata', ({ json }) => writeFileSync(json, '{"format": 1, "key": '), /damaged/],
     ['metadata of another key', ({ json }) => writeFileSync(json, readFileSync(json, 'utf8').replace('"seed":"0"', '"seed":"9"')), /key does not match/],
   ];

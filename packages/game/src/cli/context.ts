@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { FileAccessError, type Plugin, Registry } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
+import { attacksPlugin } from '@mixnsqueeze/attacks';
 
 /** What every command gets: output streams and the registry with built-in and user plugins. */
 export interface CliContext {
@@ -14,7 +15,7 @@ export interface CliContext {
 
 /** The built-in plugins every registry starts with. */
 export function builtinRegistry(): Registry {
-  return new Registry().use(squeezersPlugin);
+  return new Registry().use(squeezersPlugin).use(attacksPlugin);
 }
 
 const isPlugin = (v: unknown): v is Plugin =>

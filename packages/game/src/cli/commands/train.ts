@@ -1,8 +1,8 @@
-import { type Command, Option } from 'commander';
+import { type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { join } from 'node:path';
 import { ParameterError } from '@mixnsqueeze/core';
-import { DATASET_IDS, RECIPES, TFJS_BACKENDS, type TfjsBackendName, isDatasetId, trainZooModel } from '@mixnsqueeze/backends';
+import { type TfjsBackendName } from '@mixnsqueeze/backends';
 import { type CliContext } from '../context.ts';
 
 interface TrainOptions {
@@ -29,13 +29,15 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
   program
     .command('train')
     .description("train the zoo's Carlini CNN on a built-in dataset (resumable: re-run to continue)")
-    .argument('<dataset>', `dataset: ${DATASET_IDS.join(' | ')}`)
+    .argument('<dataset>', 'dataset: mnist | fashion-mnist')
     .option('--epochs <n>', 'epochs (default: the recipe of the shipped model)')
     .option('--seed <n>', 'integer seed of initialisation, shuffling and dropout (default 1)')
     .option('--out <dir>', 'output directory (default: models/<dataset>)')
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available)').choices([...TFJS_BACKENDS]))
+    .option('--backend <name>', 'tfjs backend: node-gpu | node | wasm | cpu (default: fastest available)')
     .option('--data-dir <dir>', 'directory of the IDX files (fashion-mnist)')
     .action(async (dataset: string, opts: TrainOptions) => {
+      // Loaded on use: tfjs takes seconds to import, which other commands should not pay.
+      const { DATASET_IDS, RECIPES, isDatasetId, trainZooModel } = await import('@mixnsqueeze/backends');
       if (!isDatasetId(dataset)) throw new ParameterError(`train: unknown dataset '${dataset}'; expected one of ${DATASET_IDS.join(', ')}.`);
       const recipe = RECIPES[dataset];
       const epochs = positiveInt('--epochs', opts.epochs, recipe.epochs);

@@ -1,0 +1,181 @@
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { type Batch, type Classifier, ParameterError, argmaxRows, checkShape, sliceBatch, writeBatchFile } from '@mixnsqueeze/core';
+import { type AttackBase, type AttackReport, type AdversarialSetKey, AdversarialCache, defaultCacheDir, fingerprintArray, fingerprintFiles } from '@mixnsqueeze/attacks';
+import { type CliContext } from '../context.ts';
+import { type ModelOptions, loadDefendedModel } from './defended-model.ts';
+
+interface AttackOptions extends Omit<ModelOptions, 'seed'> {
+  /** The attack's seed (an integer), from which the defense keys during the attack derive too. */
+  seed: string;
+  dataset: string;
+  labels?: string;
+  dataDir?: string;
+  surface?: string;
+  target: 'untargeted' | 'next' | 'll';
+  n: string;
+  out: string;
+  json?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  batchSize: string;
+}
+
+const collect = (value: string, prior: string[]): string[] => [...prior, value];
+/** Samples per predict call while looking for correctly classified seeds. */
+const CHUNK = 1000;
+
+function positiveInt(text: string, what: string): number {
+  const v = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < 1) throw new ParameterError(`${what}: expected a positive integer, got '${text}'.`);
+  return v;
+}
+
+/** Indices of the first n samples the (undefended) model classifies correctly (reference.md section 4). */
+async function firstCorrect(model: Classifier, x: Batch, labels: Int32Array, n: number): Promise<Int32Array> {
+  const out: number[] = [];
+  for (let i = 0; i < labels.length && out.length < n; i += CHUNK) {
+    const pred = argmaxRows(await model.predict(sliceBatch(x, i, i + CHUNK)));
+    for (let j = 0; j < pred.length && out.length < n; j++) if (pred[j] === labels[i + j]) out.push(i + j);
+  }
+  return Int32Array.from(out);
+}
+
+function gather(x: Batch, indices: Int32Array): Batch {
+  const d = x.data.length / Math.max(1, x.shape[0]!);
+  const data = new Float32Array(indices.length * d);
+  indices.forEach((idx, r) => data.set(x.data.subarray(idx * d, (idx + 1) * d), r * d));
+  return { data, shape: [indices.length, ...x.shape.slice(1)] };
+}
+
+/** Fingerprint of a model's files: a tfjs model.json with its weight files, or an .onnx file. */
+async function modelFingerprint(idOrPath: string): Promise<string> {
+  const { ZOO, isZooId } = await import('@mixnsqueeze/backends');
+  const path = isZooId(idOrPath) ? ZOO[idOrPath].modelJson : idOrPath;
+  if (!path.endsWith('.json')) return fingerprintFiles([path]);
+  const manifest = JSON.parse(await readFile(path, 'utf8')) as { weightsManifest?: { paths?: string[] }[] };
+  const weights = (manifest.weightsManifest ?? []).flatMap((g) => g.paths ?? []).map((p) => join(dirname(path), p));
+  return fingerprintFiles([path, ...weights]);
+}
+
+/** A built-in dataset by id; files by content. */
+async function datasetFingerprint(opts: AttackOptions): Promise<string> {
+  if (!existsSync(opts.dataset) || statSync(opts.dataset).isDirectory()) return `${opts.dataset}${opts.dataDir ? `@${opts.dataDir}` : ''}`;
+  return fingerprintFiles([opts.dataset, ...(opts.labels ? [opts.labels] : [])]);
+}
+
+const mean = (values: Float64Array, success: Uint8Array): number | null => {
+  let s = 0;
+  let c = 0;
+  success.forEach((ok, i) => {
+    if (ok) (s += values[i]!), c++;
+  });
+  return c ? s / c : null;
+};
+
+function summarize(r: AttackReport, extra: Record<string, unknown>) {
+  const n = r.success.length;
+  const successes = r.success.reduce((a, b) => a + b, 0);
+  const norms = r.perturbationNorms;
+  return {
+    ...extra,
+    attack: r.attack,
+    surface: r.surface,
+    samples: n,
+    successes,
+    successRate: n ? successes / n : 0,
+    meanNorms: { l0: mean(norms.l0, r.success), l2: mean(norms.l2, r.success), linf: mean(norms.linf, r.success) },
+    queries: r.queries,
+    elapsedMs: r.elapsedMs,
+  };
+}
+
+/**
+ * `mixnsqueeze attack <spec> --model ... --dataset ... --out adv.npy`: runs an attack on the first N
+ * correctly classified samples, behind the defenses given, and writes the adversarial examples.
+ * Sets are cached on disk (keyed by model and data fingerprints, defenses, attack spec, surface,
+ * target and seed), so a repeated command reads them back instead of regenerating them.
+ */
+export function registerAttackCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('attack')
+    .description('generate adversarial examples for the first N correctly classified samples of a dataset')
+    .argument('<attack-spec>', "attack spec, e.g. fgsm:eps=0.3, cw2:mnist, he:squeezers=bit-depth:1+median:2x2 (see 'mixnsqueeze list')")
+    .requiredOption('--model <model>', 'zoo id (mnist, fashion-mnist), tfjs model.json or .onnx file')
+    .requiredOption('--dataset <dataset>', 'mnist | fashion-mnist (their test splits), a folder, .csv, .npy or IDX file')
+    .requiredOption('--out <file>', 'adversarial examples (.npy or .json, by extension)')
+    .option('--labels <file>', 'labels for an .npy or IDX images file')
+    .option('--data-dir <dir>', 'directory of the Fashion-MNIST IDX files')
+    .option('--defense <spec>', 'transform applied before the model; repeat to chain, in order (e.g. uniform:0.5)', collect, [])
+    .option('--surface <spec>', 'how the attack sees the model: exact | bpda | eot:K | spsa | nes (default: the attack\'s choice)')
+    .addOption(new Option('--target <mode>', 'untargeted, next ((y + 1) mod classes) or ll (least likely)').choices(['untargeted', 'next', 'll']).default('untargeted'))
+    .option('--n <count>', 'number of samples: the first N correctly classified', '100')
+    .option('--seed <int>', "seed of the attack's randomness and of the defense's keys during the attack", '0')
+    .option('--batch-size <count>', 'samples per attack batch', '100')
+    .option('--no-cache', 'always regenerate (and do not store) the set')
+    .option('--cache-dir <dir>', 'cache directory (default $MIXNSQUEEZE_CACHE or .mixnsqueeze-cache)')
+    .option('--json', 'print the summary as JSON')
+    .option('--backend <name>', 'tfjs backend: node-gpu | node | wasm | cpu (default: fastest available)')
+    .option('--provider <name>', 'ONNX Runtime execution provider (cpu, cuda, webgpu)')
+    .action(async (spec: string, opts: AttackOptions) => {
+      const n = positiveInt(opts.n, '--n');
+      const batchSize = positiveInt(opts.batchSize, '--batch-size');
+      if (!/^\d+$/.test(opts.seed)) throw new ParameterError(`--seed: expected a non-negative integer, got '${opts.seed}'.`);
+      const attack = (await ctx.registry()).create<AttackBase<object>>('attack', spec);
+      // The defense's keys during the attack are replayable too (the attacker never sees them).
+      const { model, defended, specs } = await loadDefendedModel(ctx, { ...opts, seed: `mixnsqueeze/attack/seed=${opts.seed}` });
+      const { loadDataset } = await import('@mixnsqueeze/backends');
+      const data = await loadDataset(opts.dataset, { ...(opts.labels ? { labels: opts.labels } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+      checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
+      const indices = await firstCorrect(model, data.x, data.labels, n);
+      if (indices.length === 0) throw new ParameterError(`the model classifies none of the ${data.labels.length} samples of '${opts.dataset}' correctly; nothing to attack.`);
+      if (indices.length < n) ctx.stderr(`only ${indices.length} of ${data.labels.length} samples are classified correctly; attacking those.\n`);
+      const x = gather(data.x, indices);
+      const labels = Int32Array.from(indices, (i) => data.labels[i]!);
+      const key: AdversarialSetKey = {
+        model: await modelFingerprint(opts.model),
+        defense: specs,
+        dataset: await datasetFingerprint(opts),
+        slice: `first-correct:${indices.length}:${fingerprintArray(indices)}`,
+        attack: attack.spec,
+        surface: opts.surface ?? 'default',
+        target: opts.target,
+        seed: opts.seed,
+        extra: { batchSize },
+      };
+      const run = async (): Promise<AttackReport> => {
+        const bar = ctx.interactive ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: `${attack.id} [{bar}] {value}/{total} samples | {duration_formatted}` }) : undefined;
+        bar?.start(indices.length, 0);
+        try {
+          return await attack.run(defended, x, labels, {
+            target: opts.target,
+            seed: opts.seed,
+            batchSize,
+            ...(opts.surface ? { surface: opts.surface } : {}),
+            onProgress: (done) => bar?.update(Math.floor(done)),
+          });
+        } finally {
+          bar?.stop();
+        }
+      };
+      const cache = opts.cache ? new AdversarialCache(opts.cacheDir ?? defaultCacheDir(), (m) => ctx.stderr(`${m}\n`)) : undefined;
+      const { report, hit } = cache ? await cache.getOrCreate(key, run) : { report: await run(), hit: false };
+      await writeBatchFile(opts.out, report.adversarial);
+      const summary = summarize(report, { model: opts.model, dataset: opts.dataset, defense: specs, target: opts.target, seed: Number(opts.seed), cached: hit, out: opts.out });
+      if (opts.json) {
+        ctx.stdout(`${JSON.stringify(summary)}\n`);
+        return;
+      }
+      const f = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
+      ctx.stdout(
+        [
+          `${summary.attack} on ${opts.model}${specs.length ? ` behind ${specs.join(' -> ')}` : ''}, surface ${summary.surface}, target ${opts.target}, ${summary.samples} samples of ${opts.dataset}`,
+          `success ${(100 * summary.successRate).toFixed(2)}% (${summary.successes}/${summary.samples}); mean norms of the successes: L0 ${f(summary.meanNorms.l0, 1)}, L2 ${f(summary.meanNorms.l2, 4)}, Linf ${f(summary.meanNorms.linf, 4)}`,
+          `time ${(summary.elapsedMs / 1000).toFixed(2)} s; model queries ${summary.queries.forward} forward, ${summary.queries.gradient} gradient${hit ? ' (read from the cache, not regenerated)' : ''}`,
+          `wrote ${opts.out}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,79 @@
+import { type Command, Option } from 'commander';
+import { type Batch, type Classifier, ParameterError, argmaxRows, checkShape, sliceBatch } from '@mixnsqueeze/core';
+import { type CliContext } from '../context.ts';
+import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
+
+interface EvaluateOptions extends ModelOptions {
+  dataset: string;
+  labels?: string;
+  dataDir?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, prior: string[]): string[] => [...prior, value];
+/** Samples per predict call: bounds memory on 10,000-image test sets. */
+const CHUNK = 1000;
+
+async function accuracy(model: Classifier, x: Batch, labels: Int32Array): Promise<number> {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i += CHUNK) {
+    const pred = argmaxRows(await model.predict(sliceBatch(x, i, i + CHUNK)));
+    for (let j = 0; j < pred.length; j++) if (pred[j] === labels[i + j]) correct++;
+  }
+  return correct / Math.max(1, labels.length);
+}
+
+const pct = (a: number): string => `${(100 * a).toFixed(2)}%`;
+
+/**
+ * `mixnsqueeze evaluate --model ... --dataset <mnist|fashion-mnist|path> [--defense spec]...`:
+ * clean accuracy of the model, and with the defense when one is given.
+ */
+export function registerEvaluateCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('evaluate')
+    .description('accuracy of a model on a labelled dataset, without and with a defense')
+    .requiredOption('--model <model>', 'zoo id (mnist, fashion-mnist), tfjs model.json or .onnx file')
+    .requiredOption('--dataset <dataset>', 'mnist | fashion-mnist (their test splits), a folder, .csv, .npy or IDX file')
+    .option('--labels <file>', 'labels for an .npy or IDX images file')
+    .option('--data-dir <dir>', 'directory of the Fashion-MNIST IDX files')
+    .option('--defense <spec>', 'transform applied before the model; repeat to chain, in order (e.g. uniform:0.5)', collect, [])
+    .option('--limit <n>', 'evaluate only the first n samples')
+    .option('--seed <hex>', 'derive the defense keys from this master seed (reproducible; never for deployment)')
+    .option('--json', 'print JSON')
+    .option('--backend <name>', 'tfjs backend: node-gpu | node | wasm | cpu (default: fastest available)')
+    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider for .onnx models').choices(['cpu', 'cuda', 'webgpu']))
+    .action(async (opts: EvaluateOptions) => {
+      let limit: number | undefined;
+      if (opts.limit !== undefined) {
+        limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new ParameterError(`--limit: expected a positive integer, got '${opts.limit}'.`);
+      }
+      const { model, defended, specs } = await loadDefendedModel(ctx, opts);
+      try {
+        const { loadDataset, takeSamples } = await import('@mixnsqueeze/backends');
+        const data = takeSamples(
+          await loadDataset(opts.dataset, {
+            ...(opts.labels ? { labels: opts.labels } : {}),
+            ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+          }),
+          limit,
+        );
+        checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
+        const clean = await accuracy(model, data.x, data.labels);
+        const withDefense = specs.length > 0 ? await accuracy(defended, data.x, data.labels) : undefined;
+        const n = data.labels.length;
+        if (opts.json) {
+          ctx.stdout(
+            `${JSON.stringify({ model: opts.model, dataset: opts.dataset, samples: n, accuracy: clean, ...(withDefense !== undefined ? { defense: specs, defendedAccuracy: withDefense } : {}) })}\n`,
+          );
+          return;
+        }
+        ctx.stdout(`${opts.model} on ${opts.dataset} (${n} samples): clean accuracy ${pct(clean)}\n`);
+        if (withDefense !== undefined) ctx.stdout(`with defense ${specs.join(' -> ')}: accuracy ${pct(withDefense)}\n`);
+      } finally {
+        await releaseModel(model);
+      }
+    });
+}
