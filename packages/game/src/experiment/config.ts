@@ -35,8 +35,13 @@ const adaptiveEntry = z.strictObject({
   surface: z.string().optional(),
   /** Independent runs (table 3: 20). */
   runs: z.number().int().min(1).default(1),
-  /** Seeds attacked per run. */
+  /** Seeds attacked. */
   samples: z.number().int().min(1).optional(),
+  /**
+   * Fit the detector threshold T of a `squeezers=...` attack (He et al.) on this model's legitimate
+   * images at 5% false positives, as the reference did for its model, and append `threshold=T`.
+   */
+  fitThreshold: z.boolean().default(false),
 });
 
 /** An experiment grid (dataset x model x attack x squeezer x delta x N), validated. */

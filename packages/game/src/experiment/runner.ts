@@ -7,7 +7,7 @@ import {
   derivedKeys,
   sliceBatch,
 } from '@mixnsqueeze/core';
-import { defend } from '@mixnsqueeze/squeezers';
+import { SqueezeDetector, defend } from '@mixnsqueeze/squeezers';
 import { GreedyAdversary, pick } from '../adversaries/greedy.ts';
 import { paperAdvantage, measuredAdvantage } from '../estimators/advantage.ts';
 import { repeatedClassification } from '../estimators/error-probabilities.ts';
@@ -157,7 +157,9 @@ export async function runExperiment(
         const count = Math.min(a.samples ?? seedLabels.length, seedLabels.length);
         const x = sliceBatch(seeds, 0, count);
         const labels = seedLabels.subarray(0, count);
-        const { adversarial, summary } = await env.adaptiveAttack!(a, row, x, labels, `${config.seed}/${key}`);
+        const fitted = a.fitThreshold ? await fitDetectorThreshold(a.spec, registry, model, legit.x) : undefined;
+        const entry = fitted === undefined ? a : { ...a, spec: `${a.spec},threshold=${fitted}` };
+        const { adversarial, summary } = await env.adaptiveAttack!(entry, row, x, labels, `${config.seed}/${key}`);
         const keys = master.fork(key.replaceAll('/', '|'));
         const randomize = registry.randomizer(`${row.randomizer}:${row.operatingDelta}`);
         const defended = (r: number) => defend(model, { squeeze, randomize, keys: keys.fork(`rep=${r}`) });
@@ -168,6 +170,7 @@ export async function runExperiment(
         };
         return {
           ...summary,
+          ...(fitted === undefined ? {} : { threshold: fitted }),
           samples: count,
           runs: a.runs,
           delta: row.operatingDelta,
@@ -178,4 +181,13 @@ export async function runExperiment(
     }
     progress('adaptive', config.adaptive.length, config.adaptive.length);
   }
+}
+
+/** T at 5% false positives on legitimate images for the squeezers named in an attack spec. */
+async function fitDetectorThreshold(spec: string, registry: Registry, model: Classifier, legitimate: Batch): Promise<number> {
+  const m = /squeezers=([^,]+)/.exec(spec);
+  if (!m) throw new ParameterError(`fitThreshold: attack '${spec}' names no squeezers=...`);
+  if (/threshold=/.test(spec)) throw new ParameterError(`fitThreshold: attack '${spec}' already sets a threshold.`);
+  const detector = new SqueezeDetector(model, m[1]!.split('+').map((s) => registry.squeezer(s)));
+  return detector.fit(legitimate, 0.05);
 }
