@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
 import { type Batch, type Classifier, ParameterError, argmaxRows, checkShape, sliceBatch } from '@mixnsqueeze/core';
 import { type CliContext } from '../context.ts';
 import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
@@ -15,11 +16,12 @@ const collect = (value: string, prior: string[]): string[] => [...prior, value];
 /** Samples per predict call: bounds memory on 10,000-image test sets. */
 const CHUNK = 1000;
 
-async function accuracy(model: Classifier, x: Batch, labels: Int32Array): Promise<number> {
+async function accuracy(model: Classifier, x: Batch, labels: Int32Array, progress?: SingleBar): Promise<number> {
   let correct = 0;
   for (let i = 0; i < labels.length; i += CHUNK) {
     const pred = argmaxRows(await model.predict(sliceBatch(x, i, i + CHUNK)));
     for (let j = 0; j < pred.length; j++) if (pred[j] === labels[i + j]) correct++;
+    progress?.increment(pred.length);
   }
   return correct / Math.max(1, labels.length);
 }
@@ -61,9 +63,12 @@ export function registerEvaluateCommand(program: Command, ctx: CliContext): void
           limit,
         );
         checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
-        const clean = await accuracy(model, data.x, data.labels);
-        const withDefense = specs.length > 0 ? await accuracy(defended, data.x, data.labels) : undefined;
         const n = data.labels.length;
+        const bar = ctx.interactive ? new SingleBar({ format: 'evaluate [{bar}] {value}/{total} predictions', stream: process.stderr }) : undefined;
+        bar?.start(n * (specs.length > 0 ? 2 : 1), 0);
+        const clean = await accuracy(model, data.x, data.labels, bar);
+        const withDefense = specs.length > 0 ? await accuracy(defended, data.x, data.labels, bar) : undefined;
+        bar?.stop();
         if (opts.json) {
           ctx.stdout(
             `${JSON.stringify({ model: opts.model, dataset: opts.dataset, samples: n, accuracy: clean, ...(withDefense !== undefined ? { defense: specs, defendedAccuracy: withDefense } : {}) })}\n`,

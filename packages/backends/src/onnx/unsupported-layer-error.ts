@@ -1,0 +1,16 @@
+import { ModelLoadError } from '@mixnsqueeze/core';
+
+/** A tfjs layer (or layer setting) the ONNX exporter cannot translate. Names the layer. */
+export class UnsupportedLayerError extends ModelLoadError {
+  readonly layer: string;
+  readonly className: string;
+
+  constructor(layer: string, className: string, why: string) {
+    super(
+      `onnx export: layer '${layer}' (${className}) is not supported: ${why}. Supported: InputLayer, Rescaling, Conv2D, ` +
+        'MaxPooling2D, Flatten, Dense, Dropout, Activation (activations relu, linear, softmax).',
+    );
+    this.layer = layer;
+    this.className = className;
+  }
+}

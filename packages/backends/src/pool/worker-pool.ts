@@ -1,0 +1,178 @@
+import { Worker } from 'node:worker_threads';
+import { WorkerCrashError } from './worker-crash-error.ts';
+
+/**
+ * Worker protocol. A worker posts `ready` (with whatever it wants the owner to know) or `failed`
+ * once, then answers each `job` message with `done` or `error` carrying the job's id.
+ */
+type WorkerMessage =
+  | { readonly type: 'ready'; readonly info: unknown }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'done'; readonly id: number; readonly body: unknown }
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
+
+/** One unit of work. `message` is asked again for the replacement slot when a worker dies. */
+export interface PoolJob<R> {
+  message(slot: number): unknown;
+  result(slot: number, body: unknown): R;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly job: PoolJob<unknown>;
+  readonly resolve: (r: unknown) => void;
+  readonly reject: (e: unknown) => void;
+  attempts: number;
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker | undefined;
+  ready: boolean;
+  dead: boolean;
+  job: Pending | undefined;
+}
+
+/**
+ * A fixed-size pool of worker threads running one script. Jobs queue in order and go to the first
+ * idle worker. A worker that dies is replaced and its job retried once on the replacement; a
+ * second death fails the job with `WorkerCrashError`. Idle workers are unref'd, so a forgotten
+ * pool never keeps the process alive; `close()` terminates them.
+ */
+export class WorkerPool {
+  readonly size: number;
+  readonly #script: URL;
+  readonly #workerData: unknown;
+  readonly #slots: Slot[];
+  readonly #queue: Pending[] = [];
+  #nextId = 0;
+  #closed = false;
+  #replaced = 0;
+
+  private constructor(script: URL, workerData: unknown, size: number) {
+    this.#script = script;
+    this.#workerData = workerData;
+    this.size = size;
+    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, ready: false, dead: false, job: undefined }));
+  }
+
+  /** Starts `size` workers and waits for all to be ready; returns the pool and the first `ready` info. */
+  static async start(script: URL, workerData: unknown, size: number): Promise<{ pool: WorkerPool; info: unknown }> {
+    const pool = new WorkerPool(script, workerData, size);
+    try {
+      const infos = await Promise.all(pool.#slots.map((s) => pool.#spawn(s)));
+      return { pool, info: infos[0] };
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+  }
+
+  /** Workers replaced after dying so far (for monitoring and tests). */
+  get replaced(): number {
+    return this.#replaced;
+  }
+
+  run<R>(job: PoolJob<R>): Promise<R> {
+    if (this.#closed) return Promise.reject(new WorkerCrashError('worker pool: already closed. Create a new classifier.'));
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ id: this.#nextId++, job, resolve: resolve as (r: unknown) => void, reject, attempts: 0 });
+      this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const closed = new WorkerCrashError('worker pool: closed while a job was pending. Await predictions before close().');
+    for (const p of this.#queue.splice(0)) p.reject(closed);
+    for (const s of this.#slots) s.job?.reject(closed);
+    await Promise.all(this.#slots.map((s) => s.worker?.terminate()));
+  }
+
+  #spawn(slot: Slot): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(this.#script, { workerData: this.#workerData });
+      slot.worker = worker;
+      slot.ready = false;
+      let failure: Error | undefined;
+      worker.on('message', (m: WorkerMessage) => {
+        if (slot.worker !== worker) return;
+        if (m.type === 'ready') {
+          slot.ready = true;
+          worker.unref();
+          resolve(m.info);
+          this.#pump();
+        } else if (m.type === 'failed') {
+          failure = new Error(m.message);
+        } else {
+          this.#settle(slot, m);
+        }
+      });
+      worker.on('error', (e) => {
+        failure = e;
+      });
+      worker.on('exit', (code) => {
+        if (slot.worker !== worker || this.#closed) return;
+        slot.worker = undefined;
+        if (!slot.ready) {
+          reject(failure ?? new Error(`worker exited with code ${code} before it was ready`));
+          return;
+        }
+        this.#onDeath(slot, failure?.message ?? `exit code ${code}`);
+      });
+    });
+  }
+
+  #settle(slot: Slot, m: Extract<WorkerMessage, { id: number }>): void {
+    const p = slot.job;
+    if (!p || p.id !== m.id) return;
+    slot.job = undefined;
+    slot.worker?.unref();
+    if (m.type === 'error') p.reject(new Error(m.message));
+    else {
+      try {
+        p.resolve(p.job.result(slot.index, m.body));
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+    this.#pump();
+  }
+
+  #onDeath(slot: Slot, why: string): void {
+    const p = slot.job;
+    slot.job = undefined;
+    slot.ready = false;
+    if (p) {
+      p.attempts++;
+      if (p.attempts > 1) p.reject(new WorkerCrashError(`worker pool: a worker died twice on the same job (${why}); giving up on it.`));
+      else this.#queue.unshift(p);
+    }
+    this.#replaced++;
+    this.#spawn(slot).catch((e: unknown) => {
+      slot.dead = true;
+      if (this.#slots.every((s) => s.dead)) {
+        const err = new WorkerCrashError(`worker pool: no worker could be restarted (${(e as Error).message}).`);
+        for (const q of this.#queue.splice(0)) q.reject(err);
+      }
+    });
+  }
+
+  #pump(): void {
+    let slot: Slot | undefined;
+    while (this.#queue.length > 0 && (slot = this.#slots.find((s) => s.ready && !s.job && s.worker))) {
+      const p = this.#queue.shift()!;
+      let body: unknown;
+      try {
+        body = p.job.message(slot.index);
+      } catch (e) {
+        p.reject(e);
+        continue;
+      }
+      slot.job = p;
+      slot.worker!.ref();
+      slot.worker!.postMessage({ type: 'job', id: p.id, body });
+    }
+  }
+}

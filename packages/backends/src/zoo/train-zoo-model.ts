@@ -1,0 +1,48 @@
+import { loadBuiltinDataset, type DatasetId } from '../data/load-dataset.ts';
+import { type TfjsBackendName, useTfjsBackend } from '../tfjs/backend.ts';
+import { type EpochRecord } from '../tfjs/checkpoint.ts';
+import { mnistCnn } from '../tfjs/mnist-cnn.ts';
+import { type TrainingLog, trainModel } from '../tfjs/train.ts';
+import { RECIPES } from './recipes.ts';
+
+export interface TrainZooModelOptions {
+  readonly outDir: string;
+  readonly epochs?: number;
+  readonly seed?: number;
+  readonly backend?: TfjsBackendName;
+  readonly dataDir?: string;
+  /** Where the one-line backend notice goes (default stderr). */
+  readonly log?: (line: string) => void;
+  readonly onBatch?: (epoch: number, done: number, total: number, loss: number) => void;
+  readonly onEpoch?: (record: EpochRecord, resumed: boolean) => void;
+}
+
+/** Trains the zoo's CNN on a built-in dataset with its recipe (RECIPES), resumably. */
+export async function trainZooModel(dataset: DatasetId, options: TrainZooModelOptions): Promise<TrainingLog> {
+  const recipe = RECIPES[dataset];
+  const backend = await useTfjsBackend(options.backend, options.log);
+  const loadOptions = options.dataDir ? { dataDir: options.dataDir } : {};
+  const train = await loadBuiltinDataset(dataset, { ...loadOptions, split: 'train' });
+  const test = await loadBuiltinDataset(dataset, { ...loadOptions, split: 'test' });
+  const seed = options.seed ?? recipe.seed;
+  const model = mnistCnn({ seed, classes: train.classNames?.length ?? 10 });
+  // Saved in model.json, so the model keeps its class names when loaded by path.
+  model.setUserDefinedMetadata({ mixnsqueeze: { dataset, classNames: train.classNames, bounds: [0, 1] } });
+  try {
+    return await trainModel(model, train, test, {
+      dataset,
+      epochs: options.epochs ?? recipe.epochs,
+      seed,
+      outDir: options.outDir,
+      batchSize: recipe.batchSize,
+      learningRate: recipe.learningRate,
+      decayEvery: recipe.decayEvery,
+      shift: recipe.shift,
+      backend,
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+    });
+  } finally {
+    model.dispose();
+  }
+}
