@@ -1,4 +1,7 @@
 import type * as Ort from 'onnxruntime-node';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { CapabilityError, ModelLoadError } from '@mixnsqueeze/core';
 
 export type OrtModule = typeof Ort;
@@ -45,6 +48,22 @@ export function sessionOptions(provider: ExecutionProvider, intraOpThreads: numb
   };
 }
 
+/**
+ * Why a GPU provider cannot work here, found without starting it: initialising Dawn or CUDA on a
+ * machine without the device costs seconds and can leave native state that crashes the process at
+ * exit. Undefined when the device may be there (then ORT itself decides).
+ */
+function missingDevice(provider: ExecutionProvider): string | undefined {
+  if (provider === 'cpu' || process.platform !== 'linux') return undefined;
+  if (provider === 'cuda') {
+    const dir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const found = readdirSync(join(dir, 'bin'), { recursive: true }).some((f) => String(f).includes('providers_cuda'));
+    if (!found) return 'the CUDA provider library is not installed';
+  }
+  const gpu = existsSync('/dev/nvidia0') || (existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD')));
+  return gpu ? undefined : 'no GPU device (/dev/nvidia0 or /dev/dri/renderD*) on this machine';
+}
+
 /** One line of an ORT error (they can carry a source path and a newline). */
 export function ortReason(e: unknown): string {
   return String((e as Error).message ?? e).trim().split('\n')[0]!.replace(/\.$/, '');
@@ -65,6 +84,8 @@ export async function createSession(
   provider: ExecutionProvider,
   intraOpThreads: number,
 ): Promise<Ort.InferenceSession> {
+  const missing = missingDevice(provider);
+  if (missing) throw new ExecutionProviderError(provider, missing);
   const ort = await loadOrt();
   // ORT logs provider failures itself, in red, before throwing; the typed error says it better.
   if (ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
