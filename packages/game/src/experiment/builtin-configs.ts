@@ -53,7 +53,7 @@ const mnistPaper: ExperimentInput = {
 const mnistQuick: ExperimentInput = {
   name: 'mnist-quick',
   description:
-    'reduced grid for the quick start: 20 seeds, R = 20, three attacks, deltas 0/0.2/0.5; CW-2 with 200 iterations x 4 binary steps from c = 1 and He et al. with 300 x 3 instead of 1000 x 9 and 5000 x 9',
+    'reduced grid for the quick start: 20 seeds, R = 20, three attacks, deltas 0/0.2/0.5; CW-2 with 300 iterations x 2 binary steps from c = 10 at lr 0.05 and He et al. with 300 x 3 instead of 1000 x 9 and 5000 x 9',
   dataset: 'mnist',
   model: 'mnist',
   seed: MASTER_SEED,
@@ -66,7 +66,7 @@ const mnistQuick: ExperimentInput = {
   attacks: [
     { label: 'FGSM', spec: 'fgsm:mnist' },
     { label: 'BIM', spec: 'bim:mnist' },
-    { label: 'CW-2 next', spec: 'cw2:preset=mnist,iterations=200,binarySteps=4,initialConst=1', target: 'next' },
+    { label: 'CW-2 next', spec: 'cw2:preset=mnist,iterations=300,binarySteps=2,initialConst=10,lr=0.05', target: 'next' },
   ],
   squeezers: [
     { label: 'none', specs: [], deltas: [0], operatingDelta: 0 },
