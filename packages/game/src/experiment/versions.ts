@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** Versions a run depends on, stored with it. */
@@ -12,7 +13,7 @@ export function runtimeVersions(): Record<string, string> {
   };
   return {
     node: process.version,
-    mixnsqueeze: v('@mixnsqueeze/core'),
+    mixnsqueeze: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
     '@tensorflow/tfjs': v('@tensorflow/tfjs'),
     'onnxruntime-node': v('onnxruntime-node'),
   };
