@@ -1,5 +1,7 @@
 import { type Batch, type FeatureSpace, KeyedPrg, Registry, imageSpace, isRandomizer } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type BenchGroup, throughput } from '../measurement.ts';
 
 function images(n: number, h: number, w: number, c: number): Batch {
@@ -33,6 +35,7 @@ export const squeezersBench: BenchGroup = {
       { name: '32x32x3', x: images(100, 32, 32, 3), space: imageSpace(32, 32, 3), gray: false },
     ];
     const key = new Uint8Array(32).fill(42);
+    let uniformRate = 0;
     for (const set of sets) {
       for (const c of CASES) {
         if (set.gray ? !c.gray : !c.color) continue;
@@ -44,6 +47,22 @@ export const squeezersBench: BenchGroup = {
           return y;
         });
         report({ bench: 'squeezers', case: `${c.specs.join(' -> ')} ${set.name}`, batch: n, workers: 1, images_per_s: rate });
+        if (set.gray && c.specs.length === 1 && c.specs[0] === 'uniform:0.5') uniformRate = rate;
+      }
+    }
+    // The randomizer's cost relative to one CNN forward pass, measured side by side: the shipped
+    // MNIST CNN on one ONNX Runtime session with one thread.
+    const onnx = fileURLToPath(new URL('../../packages/backends/models/mnist/model.onnx', import.meta.url));
+    if (existsSync(onnx) && uniformRate > 0) {
+      const { OnnxClassifier } = await import('@mixnsqueeze/backends');
+      const cnn = await OnnxClassifier.load(onnx, { workers: 1, intraOpThreads: 1 });
+      try {
+        const x = sets[0]!.x;
+        const rate = await throughput(x.shape[0]!, () => cnn.predict(x));
+        report({ bench: 'squeezers', case: 'cnn forward 28x28x1 (onnx, 1 thread)', batch: x.shape[0]!, workers: 1, images_per_s: rate });
+        report({ bench: 'squeezers', case: `uniform:0.5 cost / cnn forward = ${((100 * rate) / uniformRate).toFixed(1)}%`, batch: x.shape[0]!, workers: 1, images_per_s: uniformRate });
+      } finally {
+        await cnn.close();
       }
     }
   },
