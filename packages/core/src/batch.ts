@@ -63,6 +63,14 @@ export function sliceBatch(b: Batch, start: number, end: number): Batch {
   return { data: b.data.subarray(lo * s, hi * s), shape: [hi - lo, ...b.shape.slice(1)] };
 }
 
+/** The samples at `rows`, in that order, copied into a new batch. */
+export function gatherRows(x: Batch, rows: ArrayLike<number>): Batch {
+  const d = sampleSize(x.shape);
+  const out = new Float32Array(rows.length * d);
+  for (let j = 0; j < rows.length; j++) out.set(x.data.subarray(rows[j]! * d, (rows[j]! + 1) * d), j * d);
+  return { data: out, shape: [rows.length, ...x.shape.slice(1)] };
+}
+
 /** Concatenates batches along the sample axis; their per-sample shapes must agree. */
 export function concatBatches(parts: readonly Batch[]): Batch {
   if (parts.length === 0) throw new ShapeError('concatBatches: expected at least one batch, got none.');

@@ -2,6 +2,7 @@ import { type Capability, type Classifier, type FeatureSpace, sampleSize } from 
 import { z } from 'zod';
 import { AttackBase, type AttackContext } from '../attack-base.ts';
 import { RowAdam } from '../adam.ts';
+import { pickRows } from '../cw-success.ts';
 import { cwMarginLoss } from '../loss.ts';
 import { project } from '../norms.ts';
 import { attackComponent } from '../presets.ts';
@@ -65,7 +66,7 @@ export class SpsaPgd extends AttackBase<SpsaParams> {
         at.set(w.subarray(active[r]! * d, (active[r]! + 1) * d), r * d);
       }
       const shape = [a, ...ctx.x.shape.slice(1)];
-      const loss = cwMarginLoss(pick(ctx.labels, active), ctx.targets && pick(ctx.targets, active), Infinity);
+      const loss = cwMarginLoss(pickRows(ctx.labels, active), ctx.targets && pickRows(ctx.targets, active), Infinity);
       const { value, grad } = await ctx.surface.lossAndGradient({ data: at, shape }, loss);
       ctx.recordLoss(t, value);
       const g = Float64Array.from(grad.data);
@@ -83,10 +84,6 @@ export class SpsaPgd extends AttackBase<SpsaParams> {
     }
     return Float32Array.from(w);
   }
-}
-
-function pick(values: Int32Array, rows: Int32Array): Int32Array {
-  return Int32Array.from(rows, (i) => values[i]!);
 }
 
 export const spsaPgdComponent = attackComponent({

@@ -1,6 +1,5 @@
-import { type Adversary, type Batch, type GameView, ParameterError } from '@mixnsqueeze/core';
+import { type Adversary, type Batch, type GameView, ParameterError, gatherRows } from '@mixnsqueeze/core';
 import { estimateErrors } from './estimates.ts';
-import { pick } from './greedy.ts';
 
 export interface AdaptiveOptions {
   /** Initial Classify queries per candidate. */
@@ -60,7 +59,7 @@ export class AdaptiveAdversary implements Adversary {
       open.sort((a, b) => posterior(b) - posterior(a) || a - b);
       const leaders = open.slice(0, o.contenders);
       if (o.refine > 0) {
-        const sub = pick(this.candidates, leaders);
+        const sub = gatherRows(this.candidates, leaders);
         const ls = Int32Array.from(leaders, (i) => this.labels[i]!);
         const r = await estimateErrors(view, sub, ls, o.refine);
         leaders.forEach((i, j) => {
@@ -69,7 +68,7 @@ export class AdaptiveAdversary implements Adversary {
         });
       }
       const best = leaders.reduce((a, b) => (posterior(b) > posterior(a) ? b : a));
-      const sample = pick(this.candidates, [best]);
+      const sample = gatherRows(this.candidates, [best]);
       if (used[best] === 1) {
         // A near-copy: move one feature (a different one each time) by jitter, inside the bounds.
         const f = copies++ % d;

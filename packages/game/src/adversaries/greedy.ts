@@ -1,4 +1,4 @@
-import { type Adversary, type Batch, type GameView, ParameterError } from '@mixnsqueeze/core';
+import { type Adversary, type Batch, type GameView, ParameterError, gatherRows } from '@mixnsqueeze/core';
 import { estimateErrors, rankByProbability } from './estimates.ts';
 
 export interface GreedyOptions {
@@ -29,14 +29,6 @@ export class GreedyAdversary implements Adversary {
     const { errors, trials } = await estimateErrors(view, this.candidates, this.labels, this.options.m);
     this.estimates = errors.map((e, i) => e / trials[i]!);
     const order = rankByProbability(this.estimates).slice(0, view.remaining);
-    await view.attack(pick(this.candidates, order));
+    await view.attack(gatherRows(this.candidates, order));
   }
-}
-
-/** Rows of a batch, in the given order. */
-export function pick(x: Batch, rows: readonly number[]): Batch {
-  const d = x.data.length / Math.max(1, x.shape[0]!);
-  const out = new Float32Array(rows.length * d);
-  rows.forEach((r, j) => out.set(x.data.subarray(r * d, (r + 1) * d), j * d));
-  return { data: out, shape: [rows.length, ...x.shape.slice(1)] };
 }

@@ -1,19 +1,12 @@
 import { dirname, join } from 'node:path';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type Batch, type Classifier, type Registry, derivedKeys } from '@mixnsqueeze/core';
 import { defend } from '@mixnsqueeze/squeezers';
-import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray, fingerprintFiles } from '@mixnsqueeze/attacks';
+import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray } from '@mixnsqueeze/attacks';
 import { ZOO, isZooId, loadClassifier, loadDataset } from '@mixnsqueeze/backends';
 import { type ExperimentConfig } from './config.ts';
+import { modelFingerprint } from './model-fingerprint.ts';
 import { type ExperimentEnvironment } from './runner.ts';
-
-/** Files that define a model, for the cache fingerprint: a zoo model's directory, or the file given. */
-function modelFiles(idOrPath: string): string[] {
-  const json = isZooId(idOrPath) ? ZOO[idOrPath].modelJson : idOrPath;
-  if (!json.endsWith('.json')) return [json];
-  const dir = dirname(json);
-  return [json, ...readdirSync(dir).filter((f) => f.endsWith('.bin')).sort().map((f) => join(dir, f))];
-}
 
 /**
  * The environment a CLI run uses: the zoo model (tfjs, differentiable) for attacks; for the
@@ -30,7 +23,7 @@ export async function cliEnvironment(
   const model: Classifier = onnxPath && existsSync(onnxPath) ? await loadClassifier(onnxPath, { log }) : attackModel;
   const test = await loadDataset(config.dataset, { split: 'test' });
   const cache = new AdversarialCache(defaultCacheDir(), log);
-  const fingerprint = await fingerprintFiles(modelFiles(config.model));
+  const fingerprint = await modelFingerprint(config.model);
   const generate = async (
     spec: string,
     target: 'untargeted' | 'next' | 'll',

@@ -3,18 +3,19 @@ import {
   type Classifier,
   ParameterError,
   type Registry,
-  argmaxRows,
   derivedKeys,
+  gatherRows,
   sliceBatch,
 } from '@mixnsqueeze/core';
 import { SqueezeDetector, defend } from '@mixnsqueeze/squeezers';
-import { GreedyAdversary, pick } from '../adversaries/greedy.ts';
+import { GreedyAdversary } from '../adversaries/greedy.ts';
 import { paperAdvantage, measuredAdvantage } from '../estimators/advantage.ts';
 import { repeatedClassification } from '../estimators/error-probabilities.ts';
 import { EvCsaGame } from '../game/ev-csa-game.ts';
 import { poolTruth } from '../game/truth.ts';
 import { type ExperimentConfig } from './config.ts';
 import { type ResultStore } from './result-store.ts';
+import { firstCorrect } from './seed-selection.ts';
 
 /** What the runner needs from the outside: the model, the test data and a way to make adversarial sets. */
 export interface ExperimentEnvironment {
@@ -78,17 +79,12 @@ export async function runExperiment(
   // Stage 1: the attack seeds, the first `seeds` correctly classified test images.
   const seedIdx = (
     await store.memo(runId, cellKey.seeds(), async () => {
-      const out: number[] = [];
-      const n = env.test.labels.length;
-      for (let s = 0; s < n && out.length < config.seeds; s += 500) {
-        const y = argmaxRows(await model.predict(sliceBatch(env.test.x, s, Math.min(n, s + 500))));
-        for (let i = 0; i < y.length && out.length < config.seeds; i++) if (y[i] === env.test.labels[s + i]) out.push(s + i);
-      }
+      const out = Array.from(await firstCorrect(model, env.test.x, env.test.labels, config.seeds));
       if (out.length < config.seeds) throw new ParameterError(`only ${out.length} test images are classified correctly; lower 'seeds'.`);
       return out;
     })
   ).result;
-  const seeds = pick(env.test.x, seedIdx);
+  const seeds = gatherRows(env.test.x, seedIdx);
   const seedLabels = Int32Array.from(seedIdx, (i) => env.test.labels[i]!);
   const legitCount = Math.min(config.legitimate, env.test.labels.length);
   const legit = { x: sliceBatch(env.test.x, 0, legitCount), labels: env.test.labels.subarray(0, legitCount) };

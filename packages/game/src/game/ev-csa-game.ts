@@ -9,7 +9,7 @@ import {
   type GameView,
   ParameterError,
   argmaxRows,
-  sliceBatch,
+  gatherRows,
 } from '@mixnsqueeze/core';
 import { type Truth, sampleDigest } from './truth.ts';
 
@@ -82,7 +82,7 @@ export class EvCsaGame implements Game {
           }
         }
         if (fresh.length > 0) {
-          const picked = gather(x, fresh);
+          const picked = gatherRows(x, fresh);
           const labels = argmaxRows(await classifier.predict(picked));
           const truths = truth(picked);
           fresh.forEach((i, j) => {
@@ -97,11 +97,4 @@ export class EvCsaGame implements Game {
     await adversary.play(view);
     return { successes: n, budget, success: n / budget, classifyQueries, attackQueries: q, rejected };
   }
-}
-
-function gather(x: Batch, rows: readonly number[]): Batch {
-  const d = x.data.length / x.shape[0]!;
-  const out = new Float32Array(rows.length * d);
-  rows.forEach((r, j) => out.set(sliceBatch(x, r, r + 1).data, j * d));
-  return { data: out, shape: [rows.length, ...x.shape.slice(1)] };
 }

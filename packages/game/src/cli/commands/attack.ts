@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { type Batch, type Classifier, ParameterError, argmaxRows, checkShape, sliceBatch, writeBatchFile } from '@mixnsqueeze/core';
+import { ParameterError, checkShape, gatherRows, writeBatchFile } from '@mixnsqueeze/core';
 import { type AttackBase, type AttackReport, type AdversarialSetKey, AdversarialCache, defaultCacheDir, fingerprintArray, fingerprintFiles } from '@mixnsqueeze/attacks';
+import { modelFingerprint } from '../../experiment/model-fingerprint.ts';
+import { firstCorrect } from '../../experiment/seed-selection.ts';
 import { type CliContext } from '../context.ts';
 import { type ModelOptions, loadDefendedModel } from './defended-model.ts';
 
@@ -24,40 +24,11 @@ interface AttackOptions extends Omit<ModelOptions, 'seed'> {
 }
 
 const collect = (value: string, prior: string[]): string[] => [...prior, value];
-/** Samples per predict call while looking for correctly classified seeds. */
-const CHUNK = 1000;
 
 function positiveInt(text: string, what: string): number {
   const v = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < 1) throw new ParameterError(`${what}: expected a positive integer, got '${text}'.`);
   return v;
-}
-
-/** Indices of the first n samples the (undefended) model classifies correctly (reference.md section 4). */
-async function firstCorrect(model: Classifier, x: Batch, labels: Int32Array, n: number): Promise<Int32Array> {
-  const out: number[] = [];
-  for (let i = 0; i < labels.length && out.length < n; i += CHUNK) {
-    const pred = argmaxRows(await model.predict(sliceBatch(x, i, i + CHUNK)));
-    for (let j = 0; j < pred.length && out.length < n; j++) if (pred[j] === labels[i + j]) out.push(i + j);
-  }
-  return Int32Array.from(out);
-}
-
-function gather(x: Batch, indices: Int32Array): Batch {
-  const d = x.data.length / Math.max(1, x.shape[0]!);
-  const data = new Float32Array(indices.length * d);
-  indices.forEach((idx, r) => data.set(x.data.subarray(idx * d, (idx + 1) * d), r * d));
-  return { data, shape: [indices.length, ...x.shape.slice(1)] };
-}
-
-/** Fingerprint of a model's files: a tfjs model.json with its weight files, or an .onnx file. */
-async function modelFingerprint(idOrPath: string): Promise<string> {
-  const { ZOO, isZooId } = await import('@mixnsqueeze/backends');
-  const path = isZooId(idOrPath) ? ZOO[idOrPath].modelJson : idOrPath;
-  if (!path.endsWith('.json')) return fingerprintFiles([path]);
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as { weightsManifest?: { paths?: string[] }[] };
-  const weights = (manifest.weightsManifest ?? []).flatMap((g) => g.paths ?? []).map((p) => join(dirname(path), p));
-  return fingerprintFiles([path, ...weights]);
 }
 
 /** A built-in dataset by id; files by content. */
@@ -132,7 +103,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
       const indices = await firstCorrect(model, data.x, data.labels, n);
       if (indices.length === 0) throw new ParameterError(`the model classifies none of the ${data.labels.length} samples of '${opts.dataset}' correctly; nothing to attack.`);
       if (indices.length < n) ctx.stderr(`only ${indices.length} of ${data.labels.length} samples are classified correctly; attacking those.\n`);
-      const x = gather(data.x, indices);
+      const x = gatherRows(data.x, indices);
       const labels = Int32Array.from(indices, (i) => data.labels[i]!);
       const key: AdversarialSetKey = {
         model: await modelFingerprint(opts.model),
