@@ -7,6 +7,7 @@ import {
   sampleSize,
   softmaxRows,
 } from '@mixnsqueeze/core';
+import { fromUint8, toUint8 } from './quantize.ts';
 
 /**
  * Joint feature-squeezing detector (Xu et al., NDSS 2018):
@@ -73,13 +74,15 @@ export function thresholdForFpr(scores: Float64Array, falsePositiveRate: number)
   return sorted[k - 1]!;
 }
 
-/** Rounds values in [0, 1] to the uint8 grid (round(x * 255) / 255), as adversarial inputs are before scoring. */
+/**
+ * Rounds values in [0, 1] to the uint8 grid, as adversarial inputs are before scoring: the same
+ * quantization as the squeezers' (clip(round_half_even(x * 255)) / 255, numpy's rint).
+ */
 export function roundToUint8Grid(x: Batch): Batch {
-  const src = x.data;
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = Math.round(Math.fround(src[i]! * 255));
-    out[i] = (v < 0 ? 0 : v > 255 ? 255 : v) / 255;
-  }
+  const n = x.data.length;
+  const q = new Uint8Array(n);
+  const out = new Float32Array(n);
+  toUint8(x.data, 0, n, 0, 1, q);
+  fromUint8(q, n, 0, 1, out, 0);
   return { data: out, shape: x.shape };
 }
