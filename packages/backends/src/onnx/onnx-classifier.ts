@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import onnxProto from 'onnx-proto';
 import type { InferenceSession } from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import {
@@ -91,7 +92,9 @@ export class OnnxClassifier implements Classifier {
     }
     const threads = positiveInt('intraOpThreads', options.intraOpThreads, 1);
     const workers = provider === 'cpu' ? positiveInt('workers', options.workers, availableParallelism()) : 1;
-    const { runner, inputs, outputs } = await startRunner(path, await readModel(path), provider, workers, threads);
+    const model = await readModel(path);
+    checkModelProto(path, model);
+    const { runner, inputs, outputs } = await startRunner(path, model, provider, workers, threads);
     try {
       const info = { path, executionProvider: provider, workers, intraOpThreads: threads };
       const signature = await withClasses(runner, modelSignature(path, inputs, outputs, options.space), options.classes ?? options.classNames?.length, path);
@@ -142,6 +145,21 @@ async function readModel(path: string): Promise<Uint8Array> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FileAccessError(code === 'ENOENT' ? `ONNX model '${path}' does not exist. Check the path.` : `cannot read ONNX model '${path}': ${code ?? (e as Error).message}.`);
   }
+}
+
+/**
+ * Refuses bytes that do not decode as an ONNX ModelProto with a graph, in JavaScript, before any
+ * native code sees them: ORT failing to parse a corrupt file inside pool workers (which are then
+ * torn down) intermittently crashed the whole process.
+ */
+function checkModelProto(path: string, model: Uint8Array): void {
+  let graph: unknown;
+  try {
+    graph = onnxProto.onnx.ModelProto.decode(model).graph;
+  } catch (e) {
+    throw modelLoadError(path, e);
+  }
+  if (!graph) throw modelLoadError(path, new Error('no graph in the ModelProto'));
 }
 
 /** Settles the number of classes: from the output's static shape, else by one probe run. */
