@@ -39,6 +39,13 @@ export interface Adversary {
   play(view: GameView): Promise<void>;
 }
 
+/**
+ * What an adversary component creates: an adversary for one game, given its candidate pool (the
+ * adversarial set it brings) and the pool's true labels. Adversaries keep per-game state, so the
+ * runner asks for a fresh one per game.
+ */
+export type AdversaryFactory = (candidates: Batch, labels: Int32Array) => Adversary;
+
 /** One game's outcome: succ = n / N and the query counts. */
 export interface GameOutcome {
   readonly successes: number;

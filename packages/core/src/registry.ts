@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type Component, type Role } from './component.ts';
 import { ParameterError, UnknownComponentError } from './errors.ts';
 import { formatKeyValues, isKeyValue, parseKeyValues, splitSpec } from './spec.ts';
+import { type AdversaryFactory } from './game.ts';
 import { type Randomizer, type Squeezer } from './transform.ts';
 
 /** DI tokens: one per role, plus the registry itself (for components that need other components). */
@@ -165,6 +166,11 @@ export class Registry {
 
   randomizer(spec: string): Randomizer {
     return this.create<Randomizer>('randomizer', spec);
+  }
+
+  /** A factory of game adversaries from a spec (`greedy:m=200`, `adaptive:nearRepeats=true`). */
+  adversary(spec: string): AdversaryFactory {
+    return this.create<AdversaryFactory>('adversary', spec);
   }
 
   /** A squeezer or randomizer, whichever role owns the id. */

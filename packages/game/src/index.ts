@@ -1,3 +1,18 @@
+export { EvCsaGame, type EvCsaGameOptions } from './game/ev-csa-game.ts';
+export { poolTruth, sampleDigest, type Truth } from './game/truth.ts';
+export { GreedyAdversary, greedyComponent, type GreedyOptions } from './adversaries/greedy.ts';
+export { AdaptiveAdversary, ADAPTIVE_DEFAULTS, adaptiveComponent, type AdaptiveOptions } from './adversaries/adaptive.ts';
+export { estimateErrors, rankByProbability } from './adversaries/estimates.ts';
+export { gamePlugin } from './plugin.ts';
+export { measuredAdvantage, paperAdvantage, rhoEffectiveness, type MeasuredAdvantage } from './estimators/advantage.ts';
+export { repeatedClassification, type RepeatedClassification } from './estimators/error-probabilities.ts';
+export { wilsonInterval } from './estimators/wilson.ts';
+export { experimentConfig, parseConfig, readConfigFile, type ExperimentConfig, type ExperimentInput } from './experiment/config.ts';
+export { BUILTIN_CONFIGS, builtinConfig } from './experiment/builtin-configs.ts';
+export { ResultStore } from './experiment/result-store.ts';
+export { runExperiment, cellKey, type EvalCell, type ExperimentEnvironment, type StageProgress } from './experiment/runner.ts';
+export { loadReportData, type ReportData } from './report/report-data.ts';
+export { writeReport } from './report/render-report.ts';
 export { main, buildProgram, type MainIo } from './cli/main.ts';
 export { builtinRegistry, loadPlugins, type CliContext } from './cli/context.ts';
 export { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, reportError } from './cli/exit.ts';

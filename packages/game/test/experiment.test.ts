@@ -32,6 +32,15 @@ describe('experiment runner', () => {
     expect(await allCells(join(dir, 'b.db'))).toEqual(straight);
   });
 
+  it('plays the measured games with the adversary the config names, by registry spec', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mns-exp-'));
+    // The default is the paper's A* with the config's m: naming it explicitly changes nothing.
+    expect(await allCells(join(dir, 'a.db'), undefined, { adversary: 'greedy:m=4' })).toEqual(await allCells(join(dir, 'b.db')));
+    const adaptive = (await allCells(join(dir, 'c.db'), undefined, { adversary: 'adaptive:initial=3,refine=1,contenders=2' }))['eval/none/0.5/FGSM'] as { measured: { games: number } };
+    expect(adaptive.measured.games).toBe(5);
+    await expect(allCells(join(dir, 'd.db'), undefined, { adversary: 'nobody' })).rejects.toThrow(/unknown adversary 'nobody'; available: adaptive, greedy/);
+  });
+
   it('validates configs and names the offending path', () => {
     expect(() => parseConfig({ ...input, seed: 'abc' })).toThrow(/seed: /);
     expect(() => parseConfig({ ...input, squeezers: [{ label: 'x', specs: [], deltas: [0.2], operatingDelta: 0.2 }] })).toThrow(/deltas must include 0/);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Batch, LinearClassifier, Registry, imageSpace } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
+import { gamePlugin } from '../src/plugin.ts';
 import { Fgsm } from '@mixnsqueeze/attacks';
 import { type ExperimentInput, parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
@@ -39,7 +40,7 @@ export const input: ExperimentInput = {
 };
 
 export function env(): ExperimentEnvironment {
-  const registry = new Registry().use(squeezersPlugin);
+  const registry = new Registry().use(squeezersPlugin).use(gamePlugin);
   return {
     registry,
     model,
@@ -51,9 +52,9 @@ export function env(): ExperimentEnvironment {
   };
 }
 
-export async function allCells(dbPath: string, crashAfter?: number): Promise<Record<string, unknown>> {
+export async function allCells(dbPath: string, crashAfter?: number, overrides: Partial<ExperimentInput> = {}): Promise<Record<string, unknown>> {
   const store = new ResultStore(dbPath);
-  const config = parseConfig(input);
+  const config = parseConfig({ ...input, ...overrides });
   store.openRun('run', config, {});
   let calls = 0;
   try {

@@ -1,4 +1,5 @@
-import { type Adversary, type Batch, type GameView, ParameterError, gatherRows } from '@mixnsqueeze/core';
+import { type Adversary, type AdversaryFactory, type Batch, type GameView, ParameterError, defineComponent, gatherRows } from '@mixnsqueeze/core';
+import { z } from 'zod';
 import { estimateErrors } from './estimates.ts';
 
 export interface AdaptiveOptions {
@@ -86,3 +87,20 @@ export class AdaptiveAdversary implements Adversary {
     this.estimates = state.errors.map((e, i) => e / Math.max(1, state.trials[i]!));
   }
 }
+
+export const adaptiveParams = z.strictObject({
+  initial: z.number().int().min(1).default(ADAPTIVE_DEFAULTS.initial).describe('initial Classify queries per candidate'),
+  refine: z.number().int().min(0).default(ADAPTIVE_DEFAULTS.refine).describe('extra Classify queries per contender before each submission'),
+  contenders: z.number().int().min(1).default(ADAPTIVE_DEFAULTS.contenders).describe('leading candidates refined before each submission'),
+  nearRepeats: z.boolean().default(ADAPTIVE_DEFAULTS.nearRepeats).describe('resubmit near-copies of the best candidate (needs a truth with a tolerance)'),
+  jitter: z.number().gt(0).max(1).default(ADAPTIVE_DEFAULTS.jitter).describe('near-copy step, relative to the bound width'),
+});
+
+export const adaptiveComponent = defineComponent<AdversaryFactory, z.infer<typeof adaptiveParams>>({
+  id: 'adaptive',
+  role: 'adversary',
+  summary: 'Re-estimates after every Attack answer and submits the current best candidate (optionally its near-copies)',
+  params: adaptiveParams,
+  examples: ['adaptive', 'adaptive:initial=20,refine=20', 'adaptive:nearRepeats=true,jitter=0.0001'],
+  create: (o) => (candidates, labels) => new AdaptiveAdversary(candidates, labels, o),
+});

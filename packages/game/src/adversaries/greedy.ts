@@ -1,4 +1,5 @@
-import { type Adversary, type Batch, type GameView, ParameterError, gatherRows } from '@mixnsqueeze/core';
+import { type Adversary, type AdversaryFactory, type Batch, type GameView, ParameterError, defineComponent, gatherRows } from '@mixnsqueeze/core';
+import { z } from 'zod';
 import { estimateErrors, rankByProbability } from './estimates.ts';
 
 export interface GreedyOptions {
@@ -32,3 +33,17 @@ export class GreedyAdversary implements Adversary {
     await view.attack(gatherRows(this.candidates, order));
   }
 }
+
+export const greedyParams = z.strictObject({
+  m: z.number().int().min(1).default(200).describe('Classify queries per candidate (paper: 200)'),
+});
+
+export const greedyComponent = defineComponent<AdversaryFactory, z.infer<typeof greedyParams>>({
+  id: 'greedy',
+  role: 'adversary',
+  summary: "The paper's greedy A*: estimate each candidate's p_i with m Classify queries, submit the N highest",
+  params: greedyParams,
+  positional: (arg) => ({ m: Number(arg) }),
+  examples: ['greedy', 'greedy:m=200', 'greedy:50'],
+  create: (o) => (candidates, labels) => new GreedyAdversary(candidates, labels, o),
+});

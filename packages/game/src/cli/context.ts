@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { FileAccessError, type Plugin, Registry } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
 import { attacksPlugin } from '@mixnsqueeze/attacks';
+import { gamePlugin } from '../plugin.ts';
 
 /** What every command gets: output streams and the registry with built-in and user plugins. */
 export interface CliContext {
@@ -15,7 +16,7 @@ export interface CliContext {
 
 /** The built-in plugins every registry starts with. */
 export function builtinRegistry(): Registry {
-  return new Registry().use(squeezersPlugin).use(attacksPlugin);
+  return new Registry().use(squeezersPlugin).use(attacksPlugin).use(gamePlugin);
 }
 
 const isPlugin = (v: unknown): v is Plugin =>

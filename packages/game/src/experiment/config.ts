@@ -65,6 +65,13 @@ export const experimentConfig = z
     tau: z.number().gt(0).max(1).default(1),
     /** Classify queries per candidate of the greedy adversary in measured games. */
     m: z.number().int().min(1),
+    /** Adversary spec of the measured games (default `greedy:m=<m>`, the paper's A*). */
+    adversary: z.string().min(1).optional(),
+    /**
+     * L-inf distance within which a submitted sample keeps the class of the pool sample it is near
+     * (0: only exact pool samples can be judged). Adversaries that submit near-copies need it.
+     */
+    tolerance: z.number().min(0).max(1).default(0),
     /** Measured games per cell (0: only the paper's eq. 6). */
     games: z.number().int().min(0),
     attacks: z.array(attackEntry).min(1),

@@ -8,7 +8,6 @@ import {
   sliceBatch,
 } from '@mixnsqueeze/core';
 import { SqueezeDetector, defend } from '@mixnsqueeze/squeezers';
-import { GreedyAdversary } from '../adversaries/greedy.ts';
 import { paperAdvantage, measuredAdvantage } from '../estimators/advantage.ts';
 import { repeatedClassification } from '../estimators/error-probabilities.ts';
 import { EvCsaGame } from '../game/ev-csa-game.ts';
@@ -105,6 +104,7 @@ export async function runExperiment(
   const cells: { squeezer: ExperimentConfig['squeezers'][number]; delta: number; set: string }[] = [];
   for (const s of config.squeezers) for (const delta of s.deltas) for (const set of sets.keys()) cells.push({ squeezer: s, delta, set });
   const nMax = Math.max(...config.budgets);
+  const adversary = registry.adversary(config.adversary ?? `greedy:m=${config.m}`);
   for (const [c, cell] of cells.entries()) {
     progress('classification', c, cells.length);
     const key = cellKey.eval(cell.squeezer.label, cell.delta, cell.set);
@@ -125,12 +125,12 @@ export async function runExperiment(
         for (let g = 0; g < config.games; g++) {
           const game = new EvCsaGame({
             classifier: defended(config.repetitions + g),
-            truth: poolTruth(data.x, data.labels),
+            truth: poolTruth(data.x, data.labels, config.tolerance),
             budget: nMax,
             box: 'black',
             description: `${cell.squeezer.label}, delta ${cell.delta}`,
           });
-          succ[g] = (await game.play(new GreedyAdversary(data.x, data.labels, { m: config.m }))).success;
+          succ[g] = (await game.play(adversary(data.x, data.labels))).success;
         }
         const m = measuredAdvantage(succ, config.tau);
         measured = { n: nMax, advantage: m.advantage, low: m.ci95.low, high: m.ci95.high, games: m.games, meanSuccess: succ.reduce((a, b) => a + b, 0) / succ.length };

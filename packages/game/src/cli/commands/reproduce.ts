@@ -22,6 +22,7 @@ interface ReproduceOptions {
   db: string;
   out?: string;
   json?: boolean;
+  adversary?: string;
 }
 
 /**
@@ -38,13 +39,16 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
     .option('--config <file>', 'an experiment config (.json/.yaml) instead of the built-in grid')
     .option('--db <file>', 'results database', 'results/mixnsqueeze.db')
     .option('--out <dir>', 'report directory (default reports/<run id>)')
+    .option('--adversary <spec>', "adversary of the measured games (default the config's, else greedy:m=<m>); see `mixnsqueeze list`")
     .option('--json', 'print the results summary as JSON')
     .action(async (dataset: string, opts: ReproduceOptions) => {
       if (!['mnist', 'fashion-mnist'].includes(dataset)) throw new ParameterError(`reproduce: dataset must be mnist or fashion-mnist, got '${dataset}'.`);
-      const config: ExperimentConfig = opts.config
+      const chosen: ExperimentConfig = opts.config
         ? await readConfigFile(opts.config)
         : builtinConfig(dataset === 'mnist' ? (opts.quick ? 'mnist-quick' : 'mnist-paper') : opts.quick ? 'fashion-mnist-quick' : 'fashion-mnist');
+      const config: ExperimentConfig = opts.adversary ? { ...chosen, adversary: opts.adversary } : chosen;
       const registry = await ctx.registry();
+      registry.adversary(config.adversary ?? `greedy:m=${config.m}`);
       for (const a of [...config.attacks, ...config.adaptive]) registry.create('attack', a.spec);
       for (const s of config.squeezers) for (const spec of s.specs) registry.squeezer(spec);
       const runId = runIdOf(config);
