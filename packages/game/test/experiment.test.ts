@@ -41,6 +41,13 @@ describe('experiment runner', () => {
     await expect(allCells(join(dir, 'd.db'), undefined, { adversary: 'nobody' })).rejects.toThrow(/unknown adversary 'nobody'; available: adaptive, greedy/);
   });
 
+  it('plays measured games at the operating deltas only when told so', async () => {
+    const cells = await allCells(join(mkdtempSync(join(tmpdir(), 'mns-exp-')), 'r.db'), undefined, { gamesAt: 'operating' });
+    expect(cells['eval/median 2x2/0.3/FGSM']).toHaveProperty('measured');
+    expect(cells['eval/median 2x2/0/FGSM']).not.toHaveProperty('measured');
+    expect(cells['eval/median 2x2/0/FGSM']).toHaveProperty('paperAdvantage');
+  });
+
   it('validates configs and names the offending path', () => {
     expect(() => parseConfig({ ...input, seed: 'abc' })).toThrow(/seed: /);
     expect(() => parseConfig({ ...input, squeezers: [{ label: 'x', specs: [], deltas: [0.2], operatingDelta: 0.2 }] })).toThrow(/deltas must include 0/);

@@ -74,6 +74,11 @@ export const experimentConfig = z
     tolerance: z.number().min(0).max(1).default(0),
     /** Measured games per cell (0: only the paper's eq. 6). */
     games: z.number().int().min(0),
+    /**
+     * Which deltas get measured games: every delta, or each squeezer's operating point only (a
+     * game costs m x candidates Classify queries, so the full grid at every delta is days of work).
+     */
+    gamesAt: z.enum(['all', 'operating']).default('all'),
     attacks: z.array(attackEntry).min(1),
     squeezers: z.array(squeezerEntry).min(1),
     adaptive: z.array(adaptiveEntry).default([]),

@@ -120,7 +120,8 @@ export async function runExperiment(
       const adv: Record<string, number> = {};
       for (const n of config.budgets) adv[n] = paperAdvantage(rc.p, n);
       let measured: EvalCell['measured'];
-      if (config.games > 0 && nMax <= data.labels.length) {
+      const measuredHere = config.gamesAt === 'all' || cell.delta === cell.squeezer.operatingDelta;
+      if (config.games > 0 && measuredHere && nMax <= data.labels.length) {
         const succ = new Float64Array(config.games);
         for (let g = 0; g < config.games; g++) {
           const game = new EvCsaGame({
