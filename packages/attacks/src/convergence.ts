@@ -98,7 +98,7 @@ export async function eotConvergence(
 }
 
 /** (Mean loss over the last quarter - mean over the quarter before) / max(1e-12, |the latter|). */
-function lateGain(curve: readonly number[]): number {
+export function lateGain(curve: readonly number[]): number {
   const q = Math.floor(curve.length / 4);
   if (q === 0) return 0;
   let late = 0;

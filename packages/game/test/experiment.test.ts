@@ -9,8 +9,8 @@ import { allCells, input, tinyReport } from './tiny-experiment.ts';
 describe('experiment runner', () => {
   it('stores a result per cell: legitimate and adversarial accuracy, p_i, advantage', async () => {
     const cells = await allCells(join(mkdtempSync(join(tmpdir(), 'mns-exp-')), 'r.db'));
-    // seeds + 2 attacks + 2 squeezers x 2 deltas x 3 sets
-    expect(Object.keys(cells)).toHaveLength(1 + 2 + 12);
+    // seeds + 2 attacks + 2 squeezers x 2 deltas x 3 sets + 1 adaptive row
+    expect(Object.keys(cells)).toHaveLength(1 + 2 + 12 + 1);
     const plain = cells['eval/median 2x2/0/FGSM'] as { accuracyStd: number; p: number[]; paperAdvantage: Record<string, number> };
     expect(plain.accuracyStd).toBe(0);
     for (const p of plain.p) expect([0, 1]).toContain(p);
@@ -64,6 +64,9 @@ describe('report', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html.match(/<svg/g)?.length).toBe(readdirSync(join(out, 'figures')).length);
     expect(readdirSync(join(out, 'figures'))).toContain('error-probability-heatmap.svg');
+    // The adaptive row carries its convergence evidence: the loss curve figure and the late gain.
+    expect(readdirSync(join(out, 'figures'))).toContain('convergence-pgd-median-2x2-.svg');
+    expect(md).toMatch(/\| PGD \(median 2x2\) \| median 2x2 \| 0.3 \| .* \| 12 steps, late gain -?\d+\.\d%/);
     expect(html).not.toMatch(/<script/);
   });
 });

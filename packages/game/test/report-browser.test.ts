@@ -26,7 +26,8 @@ describe.skipIf(!CHROMIUM)('report in a real headless browser (Debian chromium)'
     const dom = chromium('--dump-dom', url);
     expect(dom).toMatch(/<h3>Table 1: feature squeezing without randomness/);
     const figures = dom.match(/<figure id="[^"]+"><svg[\s\S]*?<\/svg>/g) ?? [];
-    expect(figures.length).toBe(7);
+    // Two squeezer rows x 3 figures, the heat map, the adaptive row's convergence curve.
+    expect(figures.length).toBe(8);
     // Every plot has axes and data marks (paths), not an empty frame.
     for (const f of figures) expect((f.match(/<path/g) ?? []).length).toBeGreaterThan(5);
     const png = join(out, 'report.png');

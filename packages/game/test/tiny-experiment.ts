@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { type Batch, LinearClassifier, Registry, imageSpace } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
 import { gamePlugin } from '../src/plugin.ts';
-import { Fgsm } from '@mixnsqueeze/attacks';
+import { Fgsm, Pgd } from '@mixnsqueeze/attacks';
+import { attackSummary } from '../src/experiment/attack-summary.ts';
 import { type ExperimentInput, parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
 import { type ExperimentEnvironment, runExperiment } from '../src/experiment/runner.ts';
@@ -37,6 +38,7 @@ export const input: ExperimentInput = {
     { label: 'median 2x2', specs: ['median:2x2'], deltas: [0, 0.3], operatingDelta: 0.3 },
     { label: 'none', specs: [], deltas: [0, 0.5], operatingDelta: 0.5 },
   ],
+  adaptive: [{ label: 'PGD (median 2x2)', spec: 'pgd:eps=0.2,steps=12', squeezer: 'median 2x2', runs: 3, samples: 4 }],
 };
 
 export function env(): ExperimentEnvironment {
@@ -48,6 +50,12 @@ export function env(): ExperimentEnvironment {
     async attack(entry, seeds, labels, seed) {
       const r = await new Fgsm({ eps: Number(/eps=([\d.]+)/.exec(entry.spec)![1]) }).run(model, seeds, labels, { target: entry.target, seed });
       return { adversarial: r.adversarial, success: r.success, summary: { attack: r.attack } };
+    },
+    async adaptiveAttack(_entry, _row, seeds, labels, seed) {
+      const r = await new Pgd({ norm: 'linf', eps: 0.2, step: 0.01, steps: 12, restarts: 1, randomStart: true }).run(model, seeds, labels, { seed });
+      // Wall time differs between runs; the CLI gets it from the attack cache, stable across resumes.
+      const { elapsedMs: _elapsed, ...summary } = attackSummary(r);
+      return { adversarial: r.adversarial, summary };
     },
   };
 }

@@ -56,7 +56,7 @@ const mnistPaper: ExperimentInput = {
 const mnistQuick: ExperimentInput = {
   name: 'mnist-quick',
   description:
-    'reduced grid for the quick start: 20 seeds, R = 20, three attacks, deltas 0/0.2/0.5; CW-2 with 300 iterations x 2 binary steps from c = 10 at lr 0.05 and He et al. with 300 x 3 instead of 1000 x 9 and 5000 x 9',
+    'reduced grid for the quick start: 20 seeds, R = 20, three attacks, deltas 0/0.2/0.5; CW-2 with 300 iterations x 2 binary steps from c = 10 at lr 0.05 and He et al. with 300 x 3 instead of 1000 x 9 and 5000 x 9; EOT-PGD with k = 10 instead of 30',
   dataset: 'mnist',
   model: 'mnist',
   seed: MASTER_SEED,
@@ -78,6 +78,7 @@ const mnistQuick: ExperimentInput = {
   ],
   adaptive: [
     { label: 'He et al. (median 2x2)', spec: 'he:squeezers=binary:0.5+median:2x2,iterations=300,binarySteps=3', squeezer: 'median 2x2', runs: 10, fitThreshold: true },
+    { label: 'EOT-PGD (median 2x2)', spec: 'eot-pgd:k=10', squeezer: 'median 2x2', surface: 'eot:10', runs: 10 },
   ],
 };
 

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { type Batch, type Classifier, type Registry, derivedKeys } from '@mixnsqueeze/core';
 import { defend } from '@mixnsqueeze/squeezers';
 import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray } from '@mixnsqueeze/attacks';
+import { attackSummary } from './attack-summary.ts';
 import { ZOO, isZooId, loadClassifier, loadDataset } from '@mixnsqueeze/backends';
 import { type ExperimentConfig } from './config.ts';
 import { modelFingerprint } from './model-fingerprint.ts';
@@ -46,21 +47,7 @@ export async function cliEnvironment(
       seed,
     };
     const { report } = await cache.getOrCreate(key, () => attack.run(victim, seeds, labels, { target, seed, ...(surface ? { surface } : {}) }));
-    const n = labels.length;
-    const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
-    return {
-      adversarial: report.adversarial,
-      success: report.success,
-      summary: {
-        attack: report.attack,
-        surface: report.surface,
-        successRate: report.success.reduce((a, b) => a + b, 0) / Math.max(1, n),
-        meanL2: mean(report.perturbationNorms.l2),
-        meanLinf: mean(report.perturbationNorms.linf),
-        queries: report.queries,
-        elapsedMs: report.elapsedMs,
-      },
-    };
+    return { adversarial: report.adversarial, success: report.success, summary: attackSummary(report) };
   };
   const env: ExperimentEnvironment = {
     registry,

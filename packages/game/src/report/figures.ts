@@ -65,5 +65,14 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
       svg: await renderSvg(heatMap(`p_i: ${hm.label}, ${attack.label}`, 'delta', 'sample', cells)),
     });
   }
+  for (const a of c.adaptive) {
+    const curve = (data.adaptive(a.label) as { lossPerStep?: number[] } | undefined)?.lossPerStep;
+    if (!curve?.length) continue;
+    figures.push({
+      name: `convergence-${a.label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
+      caption: `Convergence of ${a.label}: the attack's loss per step, mean over the samples still running at that step (${a.spec}${a.surface ? `, surface ${a.surface}` : ''}).`,
+      svg: await renderSvg(lineChart(`Loss per step: ${a.label}`, 'step', 'loss', curve.map((y, x) => ({ x, y, series: a.label })))),
+    });
+  }
   return figures;
 }
