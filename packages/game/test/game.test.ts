@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Adversary, type AttackAnswer, ParameterError, derivedKeys } from '@mixnsqueeze/core';
+import { type Adversary, type AttackAnswer, type Classifier, ParameterError, derivedKeys } from '@mixnsqueeze/core';
 import { EvCsaGame } from '../src/game/ev-csa-game.ts';
 import { poolTruth } from '../src/game/truth.ts';
 import { GreedyAdversary } from '../src/adversaries/greedy.ts';
@@ -107,6 +107,25 @@ describe('EV-CSA game semantics', () => {
 });
 
 describe('estimators', () => {
+  it('repeated classification gives the same results with chunks in flight as one at a time', async () => {
+    const p = Array.from({ length: 23 }, (_, i) => (i % 7) / 7);
+    const { x, labels } = pool(p.length);
+    // Answers come back out of order (a delay per chunk), as from a pool of workers.
+    const scrambled = (rep: number): Classifier => {
+      const inner = bernoulliClassifier(p, derivedKeys(SEED).fork(`rep=${rep}`));
+      return { ...inner, predict: async (b) => {
+        const y = inner.predict(b);
+        await new Promise((r) => setTimeout(r, Math.floor(b.data[0]! * 97) % 4));
+        return y;
+      } };
+    };
+    const run = (inflight: number) => repeatedClassification(scrambled, x, labels, 9, { chunk: 5, inflight });
+    const [one, many] = await Promise.all([run(1), run(4)]);
+    expect(many.p).toEqual(one.p);
+    expect(many.accuracy).toEqual(one.accuracy);
+    expect(one.accuracy.some((a, i) => a !== one.accuracy[0] && i > 0)).toBe(true);
+  });
+
   it('repeated classification recovers p_i and the accuracy spread', async () => {
     const p = [0, 0.25, 0.5, 0.75, 1, 0.1];
     const { x, labels } = pool(p.length);
