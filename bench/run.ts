@@ -8,9 +8,10 @@ import { type BenchGroup, type Measurement } from './measurement.ts';
 import { squeezersBench } from './groups/squeezers.ts';
 import { forwardBench } from './groups/forward.ts';
 import { attacksBench } from './groups/attacks.ts';
+import { gradientsBench } from './groups/gradients.ts';
 import { experimentBench } from './groups/experiment.ts';
 
-const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, attacksBench, experimentBench];
+const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, gradientsBench, attacksBench, experimentBench];
 
 function table(rows: Measurement[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'bench');

@@ -15,6 +15,7 @@ import {
   concatBatches,
   isDifferentiable,
   sliceBatch,
+  snapToSpace,
 } from '@mixnsqueeze/core';
 import { perturbationNorms, project } from './norms.ts';
 import { attackRandomness } from './seeded-random.ts';
@@ -66,7 +67,8 @@ export interface AttackRunOptions extends AttackOptions {
  * The sealed entry point every attack shares (after Foolbox 3's `__call__` and ART's declared
  * capabilities): validates inputs, labels, targets and the model's capabilities; builds the attack
  * surface; runs the attack's core loop chunk by chunk; projects the result onto the budget and the
- * feature bounds (immutable features reset); and measures success, norms and model queries.
+ * feature bounds (immutable features reset) and, for tabular spaces, snaps it to the schema (per-feature
+ * bounds, integer lattices, one-hot groups; see `snapToSpace`); and measures success, norms and model queries.
  * Subclasses write only `perturb` and must not override `run`.
  */
 export abstract class AttackBase<P extends object> implements Attack {
@@ -158,6 +160,8 @@ export abstract class AttackBase<P extends object> implements Attack {
       ctx.checkAborted();
       const adv = await this.perturb(ctx);
       project(chunk, adv, budget?.norm, budget?.eps ?? Infinity, lo, hi, space.immutable);
+      // Attacks search the continuous relaxation; the example a user gets must be a valid record.
+      if (space.features) snapToSpace(chunk, adv, space, budget);
       parts.push({ data: adv, shape: chunk.shape });
       options.onProgress?.(end, n);
     }

@@ -94,7 +94,7 @@ describe('CW-2', () => {
 
 describe('CW-inf and CW-0', () => {
   it('CW-inf finds small L-inf perturbations, shrinking tau below what CW-2 needs', async () => {
-    const inf = await new CwInf({ confidence: 0, lr: 0.02, iterations: 30, initialConst: 1e-2, largestConst: 20, constFactor: 2, decreaseFactor: 0.9 }).run(model, x, labels);
+    const inf = await new CwInf({ confidence: 0, lr: 0.02, iterations: 30, initialConst: 1e-2, largestConst: 20, constFactor: 2, decreaseFactor: 0.9, abortEarly: false }).run(model, x, labels);
     const l2 = await cw2({}).run(model, x, labels);
     expect(count(inf.success)).toBe(12);
     const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -102,7 +102,7 @@ describe('CW-inf and CW-0', () => {
   });
 
   it('CW-0 changes few pixels, targeted too', async () => {
-    const p = { confidence: 0, lr: 0.05, iterations: 30, initialConst: 1e-2, largestConst: 2e3, constFactor: 2 };
+    const p = { confidence: 0, lr: 0.05, iterations: 30, initialConst: 1e-2, largestConst: 2e3, constFactor: 2, abortEarly: false };
     const r = await new Cw0(p).run(model, x, labels);
     expect(count(r.success)).toBe(12);
     const l2 = await cw2({}).run(model, x, labels);

@@ -92,7 +92,7 @@ describe('tfjs -> ONNX export', () => {
   });
 
   it('names the first layer it cannot translate', async () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 }), tf.layers.batchNormalization({ name: 'bn' })] });
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 }), tf.layers.layerNormalization({ name: 'ln' })] });
     const artifacts = await artifactsOf(model);
     const e = (() => {
       try {
@@ -102,9 +102,30 @@ describe('tfjs -> ONNX export', () => {
       }
     })();
     expect(e).toBeInstanceOf(UnsupportedLayerError);
-    expect((e as UnsupportedLayerError).layer).toBe('bn');
-    expect((e as Error).message).toContain("'bn' (BatchNormalization)");
+    expect((e as UnsupportedLayerError).layer).toBe('ln');
+    expect((e as Error).message).toContain("'ln' (LayerNormalization)");
     model.dispose();
+  });
+
+  it('translates functional models: residual Add, BatchNormalization, average pooling with same padding', async () => {
+    await useTfjsBackend('cpu', quiet);
+    const input = tf.input({ shape: [9, 9, 3] });
+    const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+    const bn = tf.layers.batchNormalization({ epsilon: 0.01 }).apply(conv) as tf.SymbolicTensor;
+    const skip = tf.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
+    const sum = tf.layers.add().apply([tf.layers.activation({ activation: 'relu' }).apply(bn) as tf.SymbolicTensor, skip]) as tf.SymbolicTensor;
+    const pooled = tf.layers.averagePooling2d({ poolSize: 2, strides: 2, padding: 'same' }).apply(sum) as tf.SymbolicTensor;
+    const image = tf.model({ inputs: input, outputs: pooled });
+    const vector = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 5 }).apply(tf.layers.globalAveragePooling2d({}).apply(pooled)) as tf.SymbolicTensor });
+    // Non-trivial statistics, so that a wrong normalisation formula shows.
+    const bnLayer = image.layers.find((l) => l.getClassName() === 'BatchNormalization')!;
+    bnLayer.setWeights([tf.tensor1d([1.5, 0.5, 2, 1]), tf.tensor1d([0.1, -0.2, 0.3, 0]), tf.tensor1d([0.05, -0.1, 0.2, 0]), tf.tensor1d([0.5, 2, 1, 0.25])]);
+    const data = pseudoRandom(3 * 9 * 9 * 3, 5).map((v) => (v + 1) / 2);
+    for (const model of [image, vector]) {
+      const { diff } = await compare(model, exportLayersToOnnx(await artifactsOf(model)), data, [3, 9, 9, 3]);
+      expect(diff).toBeLessThan(1e-5);
+    }
+    vector.dispose();
   });
 
   it('exports a model.json from disk (the CLI path)', async () => {

@@ -45,11 +45,11 @@ async function withModel<T>(path: string, options: Parameters<typeof OnnxClassif
 }
 
 describe('OnnxClassifier', () => {
-  it('discovers an NHWC model and is logits-only (no vjp)', async () => {
-    await withModel(nhwc, { workers: 1 }, async (m) => {
+  it('discovers an NHWC model; with gradients off it is logits-only (no vjp)', async () => {
+    await withModel(nhwc, { workers: 1, gradients: 'off' }, async (m) => {
       expect(m.space.shape).toEqual([28, 28, 1]);
       expect(m.classes).toBe(CLASSES);
-      expect(m.info).toMatchObject({ inputName: 'x', outputName: 'y', layout: 'nhwc', executionProvider: 'cpu', workers: 1 });
+      expect(m.info).toMatchObject({ inputName: 'x', outputName: 'y', layout: 'nhwc', executionProvider: 'cpu', workers: 1, gradients: 'off' });
       expect(isDifferentiable(m)).toBe(false);
       expect('vjp' in m).toBe(false);
       expect(capabilitiesOf(m)).toEqual(['logits']);

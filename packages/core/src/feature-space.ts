@@ -4,6 +4,35 @@ import { BoundsError, NonFiniteError, ShapeError } from './errors.ts';
 /** How the per-sample axes are to be read. Only transforms that need spatial structure look at it. */
 export type Layout = 'hwc' | 'chw' | 'flat' | 'sequence';
 
+/** Codes of `FeatureSchema.kind` (a typed array, read in hot loops). */
+export const FEATURE_KIND = { continuous: 0, integer: 1, categorical: 2 } as const;
+export type FeatureKind = keyof typeof FEATURE_KIND;
+
+/** A categorical variable encoded one-hot over the contiguous features start .. start + levels.length - 1. */
+export interface OneHotGroup {
+  readonly name: string;
+  readonly start: number;
+  readonly levels: readonly string[];
+}
+
+/**
+ * Per-feature structure of a tabular space (see `tabularSpace`), all in model units. A valid value
+ * of feature j lies in [lo[j], hi[j]]; when step[j] > 0 it also lies on the lattice lo[j] + m * step[j]
+ * (integer features, index-coded categories); the features of a one-hot group hold exactly one
+ * hi and otherwise lo. Categorical features (kind 2) carry no order: randomizers never add noise
+ * to them.
+ */
+export interface FeatureSchema {
+  readonly names: readonly string[];
+  readonly lo: Float32Array;
+  readonly hi: Float32Array;
+  readonly kind: Uint8Array;
+  readonly step: Float32Array;
+  /** One-hot group index of each feature, -1 for features outside any group. */
+  readonly group: Int32Array;
+  readonly groups: readonly OneHotGroup[];
+}
+
 /**
  * The space a classifier's inputs live in: per-sample shape, value bounds, optional mask of
  * immutable features (1 = must not be changed by attacks or randomizers), and a layout hint.
@@ -14,6 +43,8 @@ export interface FeatureSpace {
   readonly bounds: readonly [lo: number, hi: number];
   readonly immutable?: Uint8Array;
   readonly layout?: Layout;
+  /** Per-feature bounds, kinds and lattices of tabular data; `bounds` is then their envelope. */
+  readonly features?: FeatureSchema;
 }
 
 export function featureCount(space: FeatureSpace): number {
@@ -26,7 +57,7 @@ export function featureCount(space: FeatureSpace): number {
 export function featureSpace(
   shape: readonly number[],
   bounds: readonly [number, number] = [0, 1],
-  options: { immutable?: Uint8Array; layout?: Layout } = {},
+  options: { immutable?: Uint8Array; layout?: Layout; features?: FeatureSchema } = {},
 ): FeatureSpace {
   if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new ShapeError(`feature space: expected a per-sample shape of positive integers, got [${shape.join(', ')}].`);
@@ -45,6 +76,7 @@ export function featureSpace(
     ...space,
     ...(options.immutable ? { immutable: options.immutable } : {}),
     ...(layout ? { layout } : {}),
+    ...(options.features ? { features: options.features } : {}),
   };
 }
 
@@ -65,18 +97,20 @@ export function checkShape(space: FeatureSpace, x: Batch, what = 'input'): void 
 }
 
 /**
- * Throws unless the batch fits the space: shape, every value finite, every value within bounds.
- * The error names the first offending sample and feature.
+ * Throws unless the batch fits the space: shape, every value finite, every value within bounds
+ * (per feature when the space has a schema). The error names the first offending sample and feature.
  */
 export function checkBatch(space: FeatureSpace, x: Batch, what = 'input'): void {
   checkShape(space, x, what);
-  const [lo, hi] = space.bounds;
   const d = x.data;
   const f = d.length / Math.max(1, x.shape[0]!);
-  for (let i = 0; i < d.length; i++) {
+  const schema = space.features;
+  for (let i = 0, j = 0; i < d.length; i++, j = j + 1 === f ? 0 : j + 1) {
     const v = d[i]!;
+    const lo = schema ? schema.lo[j]! : space.bounds[0];
+    const hi = schema ? schema.hi[j]! : space.bounds[1];
     if (v >= lo && v <= hi) continue;
-    const at = `sample ${Math.floor(i / f)}, feature ${i % f}`;
+    const at = `sample ${Math.floor(i / f)}, feature ${j}${schema ? ` (${schema.names[j]})` : ''}`;
     if (!Number.isFinite(v)) {
       throw new NonFiniteError(`${what}: expected finite values, got ${v} at ${at}. Remove NaN/Inf from the data.`);
     }

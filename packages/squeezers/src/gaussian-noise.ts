@@ -1,10 +1,12 @@
 import { type Batch, type FeatureSpace, type KeyedPrg, type Randomizer, VALUES_PER_NONCE } from '@mixnsqueeze/core';
 import { clipBackward } from './clip-backward.ts';
+import { type CategoricalNoise, featureNoise } from './feature-noise.ts';
 
 /**
  * Gaussian randomizer: y = clip(x + sigma * (hi - lo) * z, lo, hi) with z ~ N(0, 1) per feature
  * value, from pairs of keyed uniforms by the Box-Muller transform. Immutable features are left
- * untouched; sigma = 0 is the identity and draws no key. Backward: exact (not-clipped mask).
+ * untouched; sigma = 0 is the identity and draws no key. In a tabular space sigma is relative to
+ * each feature's range, and categorical features are left alone or resampled (see `featureNoise`). Backward: exact (not-clipped mask).
  */
 export class GaussianNoise implements Randomizer {
   readonly kind = 'randomizer';
@@ -13,12 +15,15 @@ export class GaussianNoise implements Randomizer {
   readonly sigma: number;
   readonly spec: string;
   readonly active: boolean;
+  /** Treatment of categorical features in tabular spaces (default: left alone). */
+  readonly categorical: CategoricalNoise;
   #u = new Float64Array(VALUES_PER_NONCE);
 
-  constructor(sigma: number) {
+  constructor(sigma: number, categorical: CategoricalNoise = { resample: 0 }) {
     this.sigma = sigma;
-    this.spec = `gaussian:${sigma}`;
-    this.active = sigma > 0;
+    this.categorical = categorical;
+    this.spec = categorical.resample > 0 ? `gaussian:sigma=${sigma},resample=${categorical.resample}` : `gaussian:${sigma}`;
+    this.active = sigma > 0 || categorical.resample > 0;
   }
 
   apply(x: Batch, space: FeatureSpace, prg: KeyedPrg): Batch {
@@ -29,6 +34,7 @@ export class GaussianNoise implements Randomizer {
       out.set(src);
       return { data: out, shape: x.shape };
     }
+    if (space.features) return featureNoise(x, space, prg, 'gaussian', this.sigma, this.categorical);
     const [lo, hi] = space.bounds;
     const s = this.sigma * (hi - lo);
     const u = this.#u;
@@ -56,7 +62,7 @@ export class GaussianNoise implements Randomizer {
     return { data: out, shape: x.shape };
   }
 
-  backward(_x: Batch, y: Batch, gradOut: Batch, space: FeatureSpace): Batch {
-    return clipBackward(y, gradOut, space);
+  backward(x: Batch, y: Batch, gradOut: Batch, space: FeatureSpace): Batch {
+    return clipBackward(x, y, gradOut, space);
   }
 }

@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { Binary } from './binary.ts';
 import { BitDepth } from './bit-depth.ts';
 import { GaussianNoise } from './gaussian-noise.ts';
+import { FeatureQuantize } from './feature-quantize.ts';
 import { Median } from './median.ts';
 import { NonLocalMeans } from './nlm.ts';
+import { TimeMedian } from './time-median.ts';
+import { TimeQuantize } from './time-quantize.ts';
 import { UniformNoise } from './uniform-noise.ts';
 
 function number(arg: string): number {
@@ -12,6 +15,13 @@ function number(arg: string): number {
   if (arg.trim() === '' || !Number.isFinite(v)) throw new Error(`not a number: ${arg}`);
   return v;
 }
+
+const resample = z
+  .number()
+  .min(0)
+  .max(1)
+  .default(0)
+  .describe('tabular spaces: probability of replacing a categorical variable by a uniform level (0: left alone)');
 
 const odd = (what: string) =>
   z.number().int().min(1).max(63).refine((v) => v % 2 === 1, { message: `${what} must be odd` });
@@ -75,20 +85,59 @@ export const uniformComponent = defineComponent({
   id: 'uniform',
   role: 'randomizer',
   summary: "Mix'n'Squeeze noise: x + U[-delta, delta] per value (delta relative to the bounds), clipped",
-  params: z.strictObject({ delta: z.number().min(0).max(1).describe('half-width of the noise, relative to hi - lo') }),
+  params: z.strictObject({
+    delta: z.number().min(0).max(1).describe('half-width of the noise, relative to hi - lo (per feature in tabular spaces)'),
+    resample: resample,
+  }),
   positional: (arg) => ({ delta: number(arg) }),
-  examples: ['uniform:0.2', 'uniform:0.5', 'uniform:delta=0.05'],
-  create: (p) => new UniformNoise(p.delta),
+  examples: ['uniform:0.2', 'uniform:0.5', 'uniform:delta=0.05', 'uniform:delta=0.1,resample=0.05'],
+  create: (p) => new UniformNoise(p.delta, { resample: p.resample }),
 });
 
 export const gaussianComponent = defineComponent({
   id: 'gaussian',
   role: 'randomizer',
   summary: 'Gaussian noise: x + N(0, sigma^2) per value (sigma relative to the bounds), clipped',
-  params: z.strictObject({ sigma: z.number().min(0).max(1).describe('standard deviation, relative to hi - lo') }),
+  params: z.strictObject({
+    sigma: z.number().min(0).max(1).describe('standard deviation, relative to hi - lo (per feature in tabular spaces)'),
+    resample: resample,
+  }),
   positional: (arg) => ({ sigma: number(arg) }),
-  examples: ['gaussian:0.1', 'gaussian:sigma=0.05'],
-  create: (p) => new GaussianNoise(p.sigma),
+  examples: ['gaussian:0.1', 'gaussian:sigma=0.05', 'gaussian:sigma=0.05,resample=0.1'],
+  create: (p) => new GaussianNoise(p.sigma, { resample: p.resample }),
+});
+
+export const quantizeComponent = defineComponent({
+  id: 'quantize',
+  role: 'squeezer',
+  summary: 'per-feature quantization (tabular): levels per feature range, integer lattices, one-hot argmax; immutable kept',
+  params: z.strictObject({ levels: z.number().int().min(2).max(65_536).describe('values kept per feature range') }),
+  positional: (arg) => ({ levels: number(arg) }),
+  examples: ['quantize:8', 'quantize:levels=16'],
+  create: (p) => new FeatureQuantize(p.levels),
+});
+
+export const timeMedianComponent = defineComponent({
+  id: 'median1d',
+  role: 'squeezer',
+  summary: 'median over a window of time steps, per channel (1-D signals N x T [x C])',
+  params: z.strictObject({ window: z.number().int().min(1).max(255).describe('window length in time steps') }),
+  positional: (arg) => ({ window: number(arg) }),
+  examples: ['median1d:3', 'median1d:window=5'],
+  create: (p) => new TimeMedian(p.window),
+});
+
+export const timeQuantizeComponent = defineComponent({
+  id: 'time-quantize',
+  role: 'squeezer',
+  summary: 'window means over time (sample and hold) rounded to amplitude levels (1-D signals)',
+  params: z.strictObject({
+    window: z.number().int().min(1).max(4096).describe('time steps per window'),
+    levels: z.number().int().min(2).max(65_536).default(16).describe('amplitude values kept over the bounds'),
+  }),
+  positional: (arg) => ({ window: number(arg) }),
+  examples: ['time-quantize:4', 'time-quantize:window=2,levels=8'],
+  create: (p) => new TimeQuantize(p.window, p.levels),
 });
 
 const components: readonly Component<unknown, never>[] = [
@@ -98,6 +147,9 @@ const components: readonly Component<unknown, never>[] = [
   nlmComponent,
   uniformComponent,
   gaussianComponent,
+  quantizeComponent,
+  timeMedianComponent,
+  timeQuantizeComponent,
 ] as unknown as Component<unknown, never>[];
 
 /** The built-in squeezers and randomizers, for `registry.use(squeezersPlugin)`. */

@@ -1,11 +1,14 @@
 import { type Batch, type FeatureSpace, type KeyedPrg, type Randomizer, TWO_POW_M24, VALUES_PER_NONCE } from '@mixnsqueeze/core';
 import { clipBackward } from './clip-backward.ts';
+import { type CategoricalNoise, featureNoise } from './feature-noise.ts';
 
 /**
  * The Mix'n'Squeeze randomizer (Mix'n'Squeeze, reference.md section 1): every feature value gets an
  * independent offset r ~ U[-delta, +delta] from the keyed PRG and is clipped to the bounds, never
  * wrapped: y = clip(x + r, lo, hi). delta is relative to the bound width (hi - lo). Features marked
  * immutable in the space are left untouched. delta = 0 is the identity, bit for bit, and draws no key.
+ * In a tabular space (one with a feature schema) the half-width is delta * (hi_j - lo_j) per feature,
+ * the clip is per feature, and categorical features are left alone or resampled (see `featureNoise`).
  * Backward: exact (gradient passes where not clipped).
  */
 export class UniformNoise implements Randomizer {
@@ -15,12 +18,15 @@ export class UniformNoise implements Randomizer {
   readonly delta: number;
   readonly spec: string;
   readonly active: boolean;
+  /** Treatment of categorical features in tabular spaces (default: left alone). */
+  readonly categorical: CategoricalNoise;
   #words = new Uint32Array(VALUES_PER_NONCE);
 
-  constructor(delta: number) {
+  constructor(delta: number, categorical: CategoricalNoise = { resample: 0 }) {
     this.delta = delta;
-    this.spec = `uniform:${delta}`;
-    this.active = delta > 0;
+    this.categorical = categorical;
+    this.spec = categorical.resample > 0 ? `uniform:delta=${delta},resample=${categorical.resample}` : `uniform:${delta}`;
+    this.active = delta > 0 || categorical.resample > 0;
   }
 
   apply(x: Batch, space: FeatureSpace, prg: KeyedPrg): Batch {
@@ -31,6 +37,7 @@ export class UniformNoise implements Randomizer {
       out.set(src);
       return { data: out, shape: x.shape };
     }
+    if (space.features) return featureNoise(x, space, prg, 'uniform', this.delta, this.categorical);
     const [lo, hi] = space.bounds;
     // r = delta * (hi - lo) * (2u - 1) with u = ((w >>> 8) + 0.5) * 2^-24, folded into one multiply-add.
     const scale = 2 * this.delta * (hi - lo) * TWO_POW_M24;
@@ -55,7 +62,7 @@ export class UniformNoise implements Randomizer {
     return { data: out, shape: x.shape };
   }
 
-  backward(_x: Batch, y: Batch, gradOut: Batch, space: FeatureSpace): Batch {
-    return clipBackward(y, gradOut, space);
+  backward(x: Batch, y: Batch, gradOut: Batch, space: FeatureSpace): Batch {
+    return clipBackward(x, y, gradOut, space);
   }
 }

@@ -43,6 +43,6 @@ describe('spec strings of the built-in squeezers and randomizers', () => {
   });
 
   it('an unknown id lists every available transform', () => {
-    expect(() => registry.transform('blur:3')).toThrow(/available: gaussian, uniform, binary, bit-depth, median, nlm/);
+    expect(() => registry.transform('blur:3')).toThrow(/available: gaussian, uniform, binary, bit-depth, median, median1d, nlm, quantize, time-quantize/);
   });
 });

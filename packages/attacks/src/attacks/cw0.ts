@@ -2,6 +2,7 @@ import { type FeatureSpace, sampleSize } from '@mixnsqueeze/core';
 import { z } from 'zod';
 import { RowAdam } from '../adam.ts';
 import { AttackBase, type AttackContext } from '../attack-base.ts';
+import { ConstRounds } from '../const-rounds.ts';
 import { cwMarginObjective } from '../l2-search.ts';
 import { attackComponent } from '../presets.ts';
 import { TanhBox } from '../tanh-space.ts';
@@ -13,6 +14,7 @@ export const cw0Params = z.strictObject({
   initialConst: z.number().gt(0).default(1e-3).describe('first c'),
   largestConst: z.number().gt(0).default(2e6).describe('give up once c reaches this'),
   constFactor: z.number().gt(1).default(2).describe('c grows by this factor after a failed round of iterations'),
+  abortEarly: z.boolean().default(true).describe('end a round at one c once its objective stalls, not after all iterations'),
 });
 export type Cw0Params = z.infer<typeof cw0Params>;
 
@@ -22,13 +24,14 @@ export type Cw0Params = z.infer<typeof cw0Params>;
  *   minimize c * max(0, margin(Z(x*)) + kappa) + ||x* - x||_2^2, x* = tanh-box(w) on the allowed
  *   features, x elsewhere.
  * Per sample: Adam from the last solution (fresh optimizer state) until the margin term is below
- * 1e-4 and the iterate is classified as wanted; after `iterations` steps without that, c doubles
- * (iterate and optimizer carry on) up to `largestConst`, where the sample stops with its last
- * solution (the clean input if none). After each solution the least useful allowed pixels are
- * frozen: ranked by sum over channels of |x* - x| * |d loss / dw|, in ascending order, frozen one
- * by one until one has a score above 0.01 or 0.3 * sqrt(pixels changed) were frozen. A pixel is
- * all channels of a position in HWC images (CW's default, not independent channels), one feature
- * otherwise. Defaults (the MNIST setting of the reference evaluation; the rest as in CW's code):
+ * 1e-4 and the iterate is classified as wanted; after `iterations` steps without that (or, with
+ * abortEarly, once the objective stalls: see ConstRounds), c doubles (iterate and optimizer carry
+ * on) up to `largestConst`, where the sample stops with its last solution (the clean input if none).
+ * After each solution the least useful allowed pixels are frozen: ranked by
+ * |sum over channels of (x* - x)| * sum over channels of |d loss / dw| (CW's score), in ascending
+ * order, frozen one by one until one has a score above 0.01 or 0.3 * sqrt(pixels changed) were
+ * frozen. A pixel is all channels of a position in HWC images (CW's default, not independent
+ * channels), one feature otherwise. Defaults (the MNIST setting of the reference evaluation; the rest as in CW's code):
  * confidence 10 (CW's code hard-codes 0.01), lr 0.01, 1000 iterations, c from 1e-3 up to 2e6,
  * doubling. All samples still running share each model call.
  */
@@ -52,8 +55,8 @@ export class Cw0 extends AttackBase<Cw0Params> {
     const frozen = new Uint8Array(n * d);
     if (ctx.space.immutable) for (let i = 0; i < n; i++) frozen.set(ctx.space.immutable, i * d);
     const solution = x.slice();
-    const c = new Float64Array(n).fill(p.initialConst);
-    const steps = new Int32Array(n);
+    const rounds = new ConstRounds(n, p.initialConst, p.iterations, p.constFactor, p.largestConst, p.abortEarly);
+    const c = rounds.c;
     const done = new Uint8Array(n);
     const xs = new Float32Array(n * d);
     const jac = new Float64Array(n * d);
@@ -74,7 +77,12 @@ export class Cw0 extends AttackBase<Cw0Params> {
         const i = active[r]!;
         const o = i * d;
         const q = r * d;
-        for (let j = 0; j < d; j++) g[q + j] = (c[i]! * ev.grad[q + j]! + 2 * (xs[q + j]! - x[o + j]!)) * jac[q + j]!;
+        let l2 = 0;
+        for (let j = 0; j < d; j++) {
+          const delta = xs[q + j]! - x[o + j]!;
+          l2 += delta * delta;
+          g[q + j] = (c[i]! * ev.grad[q + j]! + 2 * delta) * jac[q + j]!;
+        }
         if (ev.value[r]! < 1e-4 && ev.success[r]) {
           solution.set(xs.subarray(q, q + d), o);
           const left = freezeLeastUseful(x, xs, g, o, q, d, per, range, frozen);
@@ -82,15 +90,12 @@ export class Cw0 extends AttackBase<Cw0Params> {
           else {
             box.encode(solution.subarray(o, o + d), w.subarray(o, o + d));
             adam.reset(i);
-            steps[i] = 0;
+            rounds.restart(i);
           }
           continue;
         }
         adam.step(i, w, g, q);
-        if (++steps[i]! < p.iterations) continue;
-        steps[i] = 0;
-        c[i] = c[i]! * p.constFactor;
-        if (c[i]! >= p.largestConst) stop(i);
+        if (!rounds.step(i, c[i]! * ev.value[r]! + l2)) stop(i);
       }
       ctx.progress(finished / n);
     }
@@ -104,8 +109,9 @@ function pixelChannels(space: FeatureSpace): number {
 }
 
 /**
- * CW's pixel freezing after a solution xs (row q) of sample o: scores |xs - x| * |grad| summed over
- * a pixel's channels (values relative to the range, as CW's [-0.5, 0.5] images are), freezes
+ * CW's pixel freezing after a solution xs (row q) of sample o: scores each pixel by
+ * |sum over its channels of (xs - x)| * sum over its channels of |grad| (values relative to the
+ * range, as CW's [-0.5, 0.5] images are), freezes
  * allowed pixels in ascending score order until one scores above 0.01 or 0.3 * sqrt(changed
  * pixels) are frozen. Returns the number of features still allowed.
  */
@@ -124,15 +130,17 @@ function freezeLeastUseful(
   const score = new Float64Array(pixels);
   let changed = 0;
   for (let p = 0; p < pixels; p++) {
-    let s = 0;
+    let change = 0;
+    let slope = 0;
     let moved = false;
     for (let ch = 0; ch < per; ch++) {
       const j = p * per + ch;
-      const delta = Math.abs(xs[q + j]! - x[o + j]!) / range;
-      if (delta >= 1e-4) moved = true;
-      s += delta * Math.abs(g[q + j]!);
+      const delta = (xs[q + j]! - x[o + j]!) / range;
+      if (Math.abs(delta) >= 1e-4) moved = true;
+      change += delta;
+      slope += Math.abs(g[q + j]!);
     }
-    score[p] = s;
+    score[p] = Math.abs(change) * slope;
     if (moved) changed++;
   }
   const order = Array.from({ length: pixels }, (_, p) => p).sort((a, b) => score[a]! - score[b]!);

@@ -2,6 +2,7 @@ import { sampleSize } from '@mixnsqueeze/core';
 import { z } from 'zod';
 import { RowAdam } from '../adam.ts';
 import { AttackBase, type AttackContext } from '../attack-base.ts';
+import { ConstRounds } from '../const-rounds.ts';
 import { cwMarginObjective } from '../l2-search.ts';
 import { attackComponent } from '../presets.ts';
 import { TanhBox } from '../tanh-space.ts';
@@ -14,6 +15,7 @@ export const cwInfParams = z.strictObject({
   largestConst: z.number().gt(0).default(20).describe('give up on a tau once c reaches this'),
   constFactor: z.number().gt(1).default(2).describe('c grows by this factor after a failed round of iterations'),
   decreaseFactor: z.number().gt(0).lt(1).default(0.9).describe('tau shrinks by this factor after a success'),
+  abortEarly: z.boolean().default(true).describe('end a round at one c once its objective stalls, not after all iterations'),
 });
 export type CwInfParams = z.infer<typeof cwInfParams>;
 
@@ -27,12 +29,13 @@ const SMALLEST_TAU = 1 / 256;
  * Per sample: start with tau = 1 (the whole range); run Adam from the last success (fresh optimizer
  * state); as soon as the objective is below 1e-4 c and the iterate is classified as wanted, it is
  * the new solution, tau becomes min(tau, its L-inf) * 0.9 and the next round starts; after
- * `iterations` steps without success c doubles (the iterate and optimizer state carry on), up to
- * `largestConst`, where the sample stops with its last solution (the clean input if none). Stops
- * once tau <= 1/256. The iterate tested is the one the objective was computed at (CW returns the one
- * after the step: one model call more per success, for no gain). Defaults (the MNIST setting of the
- * reference evaluation; the rest as in CW's code): confidence 10, lr 5e-3, 1000 iterations, c from
- * 1e-5 up to 20, doubling, tau * 0.9. All samples still running share each model call.
+ * `iterations` steps without success (or, with abortEarly, once the objective stalls: see
+ * ConstRounds) c doubles (the iterate and optimizer state carry on), up to `largestConst`, where the
+ * sample stops with its last solution (the clean input if none). Stops once tau <= 1/256. The
+ * iterate tested is the one the objective was computed at (CW returns the one after the step: one
+ * model call more per success, for no gain). Defaults (the MNIST setting of the reference
+ * evaluation; the rest as in CW's code): confidence 10, lr 5e-3, 1000 iterations, c from 1e-5 up to
+ * 20, doubling, tau * 0.9. All samples still running share each model call.
  */
 export class CwInf extends AttackBase<CwInfParams> {
   readonly id = 'cwinf';
@@ -53,8 +56,8 @@ export class CwInf extends AttackBase<CwInfParams> {
     const w = box.encode(x);
     const solution = x.slice();
     const tau = new Float64Array(n).fill(range);
-    const c = new Float64Array(n).fill(p.initialConst);
-    const steps = new Int32Array(n);
+    const rounds = new ConstRounds(n, p.initialConst, p.iterations, p.constFactor, p.largestConst, p.abortEarly);
+    const c = rounds.c;
     const done = new Uint8Array(n);
     const xs = new Float32Array(n * d);
     const jac = new Float64Array(n * d);
@@ -82,7 +85,8 @@ export class CwInf extends AttackBase<CwInfParams> {
           if (over) excess += a - t;
           g[q + j] = (c[i]! * ev.grad[q + j]! + (over ? Math.sign(delta) : 0)) * jac[q + j]!;
         }
-        if (c[i]! * ev.value[r]! + excess < 1e-4 * c[i]! && ev.success[r]) {
+        const objective = c[i]! * ev.value[r]! + excess;
+        if (objective < 1e-4 * c[i]! && ev.success[r]) {
           // A solution within tau: keep it, tighten tau, and restart the optimizer from it.
           solution.set(xs.subarray(q, q + d), o);
           tau[i] = Math.min(t, linf) * p.decreaseFactor;
@@ -92,15 +96,12 @@ export class CwInf extends AttackBase<CwInfParams> {
           } else {
             box.encode(solution.subarray(o, o + d), w.subarray(o, o + d));
             adam.reset(i);
-            steps[i] = 0;
+            rounds.restart(i);
           }
           continue;
         }
         adam.step(i, w, g, q);
-        if (++steps[i]! < p.iterations) continue;
-        steps[i] = 0;
-        c[i] = c[i]! * p.constFactor;
-        if (c[i]! >= p.largestConst) {
+        if (!rounds.step(i, objective)) {
           done[i] = 1;
           finished++;
         }

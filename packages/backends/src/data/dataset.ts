@@ -6,6 +6,8 @@ export interface Dataset {
   readonly labels: Int32Array;
   readonly space: FeatureSpace;
   readonly classNames?: readonly string[];
+  /** Which data this is, for reports (e.g. "JPEG CIFAR-10 test (10,000 images from ...)"). */
+  readonly description?: string;
 }
 
 /** Which part of a dataset with a fixed train/test split. */

@@ -1,10 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { FileAccessError, FormatError } from '@mixnsqueeze/core';
+import { findCifar10BinaryDir, loadCifar10Binary } from './cifar10-binary.ts';
 import { type CsvTableOptions, loadCsvTable } from './csv-table.ts';
 import { type Dataset, type Split } from './dataset.ts';
+import { DOMAIN_DATASET_IDS, isDomainDatasetId, loadDomainDataset } from './domain-datasets.ts';
 import { loadFashionMnist } from './fashion-mnist.ts';
 import { loadIdxDataset } from './idx-dataset.ts';
+import { findImageFolderRoot, imageFolderLabel, loadImageFolder } from './image-folder.ts';
 import { loadMnist } from './mnist.ts';
 import { loadNpyDataset } from './npy-dataset.ts';
 import { PNG_LABELS_FILE, loadPngFolder } from './png-folder.ts';
@@ -38,24 +41,30 @@ const IDX_IMAGES = /idx[34]-ubyte(\.gz)?$/;
 
 /**
  * A dataset by id or path: `mnist`, `fashion-mnist` (test split unless told), a CSV table, an
- * `.npy` or IDX images file with `labels`, or a folder holding either PNGs and `labels.csv` or an
- * IDX pair `*-images-idx3-ubyte[.gz]` / `*-labels-idx1-ubyte[.gz]`.
+ * `.npy` or IDX images file with `labels`, or a folder holding one of: images and `labels.csv`;
+ * CIFAR-10's binary batches (`test_batch.bin`, `data_batch_*.bin`, also under
+ * `cifar-10-batches-bin/`); an IDX pair `*-images-idx3-ubyte[.gz]` / `*-labels-idx1-ubyte[.gz]`;
+ * one subfolder of PNG/JPEG images per class (also under `<split>/`).
  */
 export async function loadDataset(spec: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
   if (isDatasetId(spec)) return loadBuiltinDataset(spec, options);
+  if (isDomainDatasetId(spec)) return loadDomainDataset(spec, options.split);
   if (!existsSync(spec)) {
-    throw new FileAccessError(`dataset '${spec}' is neither a built-in id (${DATASET_IDS.join(', ')}) nor an existing path.`);
+    throw new FileAccessError(`dataset '${spec}' is neither a built-in id (${[...DATASET_IDS, ...DOMAIN_DATASET_IDS].join(', ')}) nor an existing path.`);
   }
   if (statSync(spec).isDirectory()) {
     if (existsSync(join(spec, PNG_LABELS_FILE))) return loadPngFolder(spec);
+    if (findCifar10BinaryDir(spec)) return loadCifar10Binary(spec, options.split ?? 'test');
     const split = options.split === 'train' ? 'train' : 't10k';
     for (const gz of ['.gz', '']) {
       const images = join(spec, `${split}-images-idx3-ubyte${gz}`);
       const labels = join(spec, `${split}-labels-idx1-ubyte${gz}`);
       if (existsSync(images) && existsSync(labels)) return loadIdxDataset(images, labels);
     }
+    if (findImageFolderRoot(spec, options.split ?? 'test')) return loadImageFolder(spec, options.split ?? 'test');
     throw new FormatError(
-      `dataset folder '${spec}' holds neither ${PNG_LABELS_FILE} (PNG folder) nor ${split}-images-idx3-ubyte[.gz] with ${split}-labels-idx1-ubyte[.gz].`,
+      `dataset folder '${spec}' holds none of: ${PNG_LABELS_FILE} (image folder with a labels table), test_batch.bin / data_batch_*.bin (CIFAR-10 binary), ` +
+        `${split}-images-idx3-ubyte[.gz] with ${split}-labels-idx1-ubyte[.gz] (IDX), class subfolders of .png/.jpg files.`,
     );
   }
   const ext = extname(spec).toLowerCase();
@@ -65,4 +74,17 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     return ext === '.npy' ? loadNpyDataset(spec, options.labels) : loadIdxDataset(spec, options.labels);
   }
   throw new FormatError(`dataset '${spec}': unsupported file type; expected .csv, .npy, an IDX images file, or a folder.`);
+}
+
+/**
+ * A short name of the test set a spec designates, for reports, read from names only (no
+ * decoding): "JPEG CIFAR-10 test" for class folders of CIFAR-10 JPEGs, "CIFAR-10 test (official
+ * binary)", "mnist test", or the spec itself.
+ */
+export function datasetLabel(spec: string, options: { readonly split?: Split } = {}): string {
+  const split = options.split ?? 'test';
+  if (isDatasetId(spec)) return `${spec} ${split}`;
+  if (!existsSync(spec) || !statSync(spec).isDirectory() || existsSync(join(spec, PNG_LABELS_FILE))) return spec;
+  if (findCifar10BinaryDir(spec)) return `CIFAR-10 ${split} (official binary)`;
+  return findImageFolderRoot(spec, split) ? imageFolderLabel(spec, split) : spec;
 }

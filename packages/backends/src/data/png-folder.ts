@@ -1,37 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { parse } from 'csv-parse/sync';
-import { FileAccessError, FormatError, imageSpace, makeBatch } from '@mixnsqueeze/core';
+import { FormatError, imageSpace, makeBatch } from '@mixnsqueeze/core';
 import { type Dataset } from './dataset.ts';
+import { decodeImage, readOrThrow } from './image-files.ts';
 import { labelsFromText } from './labels.ts';
 
 /** Name of the labels table a PNG folder must hold. */
 export const PNG_LABELS_FILE = 'labels.csv';
 
-async function readOrThrow(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FileAccessError(code === 'ENOENT' ? `${what} '${path}' does not exist. Check the path.` : `cannot read '${path}': ${code}.`);
-  }
-}
-
-/** Grayscale PNGs (colour types 0 and 4) become one channel, every other type RGB; alpha is dropped. */
-function decodePng(bytes: Buffer, path: string): { width: number; height: number; channels: 1 | 3; rgba: Uint8Array } {
-  let png: ReturnType<typeof PNG.sync.read>;
-  try {
-    png = PNG.sync.read(bytes);
-  } catch (e) {
-    throw new FormatError(`${path}: not a readable PNG (${(e as Error).message}).`);
-  }
-  const gray = png.colorType === 0 || png.colorType === 4;
-  return { width: png.width, height: png.height, channels: gray ? 1 : 3, rgba: png.data };
-}
-
 /**
- * A folder of PNG images with `labels.csv`: rows `file,label` (a header row naming the columns
+ * A folder of PNG (or JPEG) images with `labels.csv`: rows `file,label` (a header row naming the columns
  * `file` and `label` is optional), file names relative to the folder, labels integers or class
  * names. All images must share size and channel count; values are scaled to [0, 1].
  */
@@ -54,7 +32,7 @@ export async function loadPngFolder(dir: string): Promise<Dataset> {
     const file = rows[i]![fileCol];
     if (!file) throw new FormatError(`${csvPath}: row ${i + 1} names no file.`);
     const path = join(dir, file);
-    const img = decodePng(await readOrThrow(path, 'image'), path);
+    const img = decodeImage(await readOrThrow(path, 'image'), path);
     if (!data) {
       shape = [img.height, img.width, img.channels];
       data = new Float32Array(rows.length * img.height * img.width * img.channels);

@@ -1,6 +1,6 @@
 import type { io } from '@tensorflow/tfjs';
 import { ModelLoadError, writeFileAtomic } from '@mixnsqueeze/core';
-import { CONVERTERS, type ConvertContext, type GraphValue } from './layer-converters.ts';
+import { CONVERTERS, type ConvertContext, type GraphValue, MERGE_CONVERTERS } from './layer-converters.ts';
 import { fileModelIo } from '../tfjs/file-io.ts';
 import { type LayerJson, layersGraph } from './layers-artifacts.ts';
 import { OnnxGraphBuilder } from './onnx-graph-builder.ts';
@@ -22,6 +22,12 @@ function inputShape(layers: readonly LayerJson[]): number[] {
   return shape.slice(1) as number[];
 }
 
+function convertOne(x: GraphValue, layer: LayerJson, ctx: ConvertContext): GraphValue {
+  const convert = CONVERTERS[layer.class_name];
+  if (!convert) throw new UnsupportedLayerError(layer.config.name, layer.class_name, 'no ONNX translation for this layer type');
+  return convert(x, layer, ctx);
+}
+
 /** Brings the last value back to tfjs's layout (NHWC images, HWC flatten order). */
 function toTfjsLayout(graph: OnnxGraphBuilder, x: GraphValue): { name: string; dims: (number | string)[] } {
   const [c, h, w] = x.dims as [number, number, number];
@@ -33,13 +39,13 @@ function toTfjsLayout(graph: OnnxGraphBuilder, x: GraphValue): { name: string; d
 }
 
 /**
- * Translates a tfjs layers model (its saved artifacts) into an ONNX model (opset 13) that takes
- * the same input as the tfjs model (NHWC images or vectors, batch axis dynamic) under the name
- * `input` and returns the same output under the name `logits`. Throws `UnsupportedLayerError`
+ * Translates a tfjs layers model (its saved artifacts, Sequential or functional) into an ONNX
+ * model (opset 13) that takes the same input as the tfjs model (NHWC images or vectors, batch axis
+ * dynamic) under the name `input` and returns the same output under the name `logits`. Throws `UnsupportedLayerError`
  * naming the first layer it cannot translate.
  */
 export function exportLayersToOnnx(artifacts: io.ModelArtifacts): Uint8Array {
-  const { layers, weights } = layersGraph(artifacts);
+  const { layers, inputsOf, output, weights } = layersGraph(artifacts);
   const dims = inputShape(layers);
   const graph = new OnnxGraphBuilder();
   const ctx: ConvertContext = {
@@ -50,16 +56,30 @@ export function exportLayersToOnnx(artifacts: io.ModelArtifacts): Uint8Array {
       return w;
     },
   };
-  let x: GraphValue =
+  const input: GraphValue =
     dims.length === 3
       ? { name: graph.node('Transpose', [EXPORT_INPUT], { perm: [0, 3, 1, 2] }), layout: 'nchw', dims: [dims[2]!, dims[0]!, dims[1]!] }
       : { name: EXPORT_INPUT, layout: 'flat', dims };
+  const values = new Map<string, GraphValue>();
   for (const layer of layers) {
-    if (layer.class_name === 'InputLayer') continue;
-    const convert = CONVERTERS[layer.class_name];
-    if (!convert) throw new UnsupportedLayerError(layer.config.name, layer.class_name, 'no ONNX translation for this layer type');
-    x = convert(x, layer, ctx);
+    const name = layer.config.name;
+    const sources = inputsOf.get(name) ?? [];
+    const xs = sources.map((s) => {
+      const v = values.get(s);
+      if (!v) throw new UnsupportedLayerError(name, layer.class_name, `its input '${s}' comes later in the layer list (not in topological order)`);
+      return v;
+    });
+    if (layer.class_name === 'InputLayer' || xs.length === 0) {
+      values.set(name, layer.class_name === 'InputLayer' ? input : convertOne(input, layer, ctx));
+      continue;
+    }
+    const merge = MERGE_CONVERTERS[layer.class_name];
+    if (merge) values.set(name, merge(xs, layer, ctx));
+    else if (xs.length === 1) values.set(name, convertOne(xs[0]!, layer, ctx));
+    else throw new UnsupportedLayerError(name, layer.class_name, `${xs.length} inputs for a single-input layer`);
   }
+  const x = values.get(output);
+  if (!x) throw new ModelLoadError(`onnx export: the output layer '${output}' is not among the model's layers.`);
   const out = toTfjsLayout(graph, x);
   return graph.encode({
     inputName: EXPORT_INPUT,

@@ -7,10 +7,38 @@ export interface ForwardResult {
   readonly perSample: number;
 }
 
-/** Runs an ONNX model over a feed: in this thread (one session) or across a worker pool. */
+/**
+ * A model's gradient graph (./gradient) as a runner needs it: the encoded model, in shared memory
+ * so that pool workers receive it without a copy, and the names of its seed input and gradient
+ * output (its model input is the model's own).
+ */
+export interface GradientModel {
+  readonly bytes: SharedArrayBuffer;
+  readonly seedName: string;
+  readonly gradientName: string;
+}
+
+/**
+ * Runs an ONNX model over a feed: in this thread (one session) or across a worker pool; and, when
+ * given a gradient graph, its input gradients.
+ */
 export interface ForwardRunner {
   run(feed: ModelFeed, signature: ModelSignature): Promise<ForwardResult>;
+  /**
+   * Input gradients for a feed and one seed row (`classes` values) per sample: `count` rows of
+   * the model input's size, in the model's layout.
+   */
+  gradient(feed: ModelFeed, seed: Float32Array, signature: ModelSignature, graph: GradientModel): Promise<Float32Array>;
   close(): Promise<void>;
+}
+
+/** A feed over rows of a flat buffer (the seeds of a gradient call). */
+export function rowFeed(data: Float32Array, size: number): ModelFeed {
+  return {
+    count: data.length / size,
+    size,
+    write: (dst, start, n) => dst.set(data.subarray(start * size, (start + n) * size)),
+  };
 }
 
 /**

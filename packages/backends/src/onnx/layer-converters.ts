@@ -16,10 +16,11 @@ export interface GraphValue {
 
 export interface ConvertContext {
   readonly graph: OnnxGraphBuilder;
-  weight(layer: LayerJson, which: 'kernel' | 'bias'): Weight;
+  weight(layer: LayerJson, which: string): Weight;
 }
 
 type Converter = (x: GraphValue, layer: LayerJson, ctx: ConvertContext) => GraphValue;
+type MergeConverter = (xs: readonly GraphValue[], layer: LayerJson, ctx: ConvertContext) => GraphValue;
 
 function pair(v: unknown, fallback: readonly number[]): [number, number] {
   if (typeof v === 'number') return [v, v];
@@ -133,6 +134,52 @@ const maxPooling2d: Converter = (x, layer, ctx) => {
   return { name: y, layout: 'nchw', dims: [x.dims[0]!, out[0], out[1]] };
 };
 
+/** TF averages over the window's pixels inside the image only, hence count_include_pad 0. */
+const averagePooling2d: Converter = (x, layer, ctx) => {
+  channelsLast(layer, x);
+  const size = pair(layer.config.pool_size, [2, 2]);
+  const strides = pair(layer.config.strides, size);
+  const { pads, out } = window(layer, x.dims[1]!, x.dims[2]!, size, strides, [1, 1]);
+  const y = ctx.graph.node('AveragePool', [x.name], { kernel_shape: size, strides, pads, count_include_pad: 0 });
+  return { name: y, layout: 'nchw', dims: [x.dims[0]!, out[0], out[1]] };
+};
+
+/** One value per channel: already in the order tfjs gives it, so `flat`. */
+const globalAveragePooling2d: Converter = (x, layer, ctx) => {
+  channelsLast(layer, x);
+  need(layer, !layer.config.keepdims, 'keepdims true');
+  const pooled = ctx.graph.node('GlobalAveragePool', [x.name]);
+  return { name: ctx.graph.node('Flatten', [pooled], { axis: 1 }), layout: 'flat', dims: [x.dims[0]!] };
+};
+
+/**
+ * Inference-mode batch normalisation as one per-channel multiply-add:
+ * y = (x - mean) * gamma / sqrt(var + eps) + beta.
+ */
+const batchNormalization: Converter = (x, layer, ctx) => {
+  const cfg = layer.config;
+  const axes = Array.isArray(cfg.axis) ? (cfg.axis as number[]) : [Number(cfg.axis ?? -1)];
+  const last = x.layout === 'nchw' ? 3 : 1;
+  need(layer, axes.length === 1 && (axes[0] === -1 || axes[0] === last), `normalisation axis ${JSON.stringify(cfg.axis)}; only the channel (last) axis is supported`);
+  need(layer, x.layout !== 'flat-chw', 'BatchNormalization on a flattened image; normalise before the Flatten');
+  const mean = ctx.weight(layer, 'moving_mean').data;
+  const variance = ctx.weight(layer, 'moving_variance').data;
+  const gamma = cfg.scale === false ? undefined : ctx.weight(layer, 'gamma').data;
+  const beta = cfg.center === false ? undefined : ctx.weight(layer, 'beta').data;
+  const eps = Number(cfg.epsilon ?? 1e-3);
+  const c = mean.length;
+  need(layer, c === x.dims[0], `${c} channels of statistics, the input has ${x.dims[0]}`);
+  const scale = new Float32Array(c);
+  const shift = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    scale[i] = (gamma ? gamma[i]! : 1) / Math.sqrt(variance[i]! + eps);
+    shift[i] = (beta ? beta[i]! : 0) - mean[i]! * scale[i]!;
+  }
+  const dims = x.layout === 'nchw' ? [c, 1, 1] : [c];
+  const scaled = ctx.graph.node('Mul', [x.name, ctx.graph.constant('bn_scale', scale, dims)]);
+  return { ...x, name: ctx.graph.node('Add', [scaled, ctx.graph.constant('bn_shift', shift, dims)]) };
+};
+
 const flatten: Converter = (x, _layer, ctx) =>
   x.layout === 'nchw' ? { name: ctx.graph.node('Flatten', [x.name], { axis: 1 }), layout: 'flat-chw', dims: x.dims } : x;
 
@@ -162,9 +209,26 @@ const rescaling: Converter = (x, layer, ctx) => {
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Rescaling: rescaling,
   Conv2D: conv2d,
+  BatchNormalization: batchNormalization,
   MaxPooling2D: maxPooling2d,
+  AveragePooling2D: averagePooling2d,
+  GlobalAveragePooling2D: globalAveragePooling2d,
   Flatten: flatten,
   Dense: dense,
   Dropout: (x) => x,
   Activation: (x, layer, ctx) => activation(x, layer, ctx, layer.config.activation),
 };
+
+/** Element-wise sum of same-shaped values (residual connections). */
+const add: MergeConverter = (xs, layer, ctx) => {
+  const [first, ...rest] = xs;
+  for (const x of rest) {
+    need(layer, x.layout === first!.layout && x.dims.join() === first!.dims.join(), `inputs of different shapes [${first!.dims.join(', ')}] and [${x.dims.join(', ')}]`);
+  }
+  let name = first!.name;
+  for (const x of rest) name = ctx.graph.node('Add', [name, x.name]);
+  return { ...first!, name };
+};
+
+/** Converters of layers with several inputs, by tfjs layer class. */
+export const MERGE_CONVERTERS: Readonly<Record<string, MergeConverter>> = { Add: add };

@@ -45,3 +45,20 @@ export function modelFeed(x: Batch, layout: InputLayout): ModelFeed {
 export function zeroFeed(count: number, size: number): ModelFeed {
   return { count, size, write: (dst, _start, n) => dst.fill(0, 0, n * size) };
 }
+
+/**
+ * Rows in the model's layout back to the batch's (the input gradients of an NCHW model): CHW ->
+ * HWC per sample; the rows themselves where both layouts are the same bytes.
+ */
+export function fromModelLayout(data: Float32Array, shape: readonly number[], layout: InputLayout): Float32Array {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  if (layout !== 'nchw' || c === 1) return data;
+  const out = new Float32Array(data.length);
+  const plane = h * w;
+  const size = plane * c;
+  for (let s = 0; s < n; s++) {
+    const base = s * size;
+    for (let p = 0; p < plane; p++) for (let ch = 0; ch < c; ch++) out[base + p * c + ch] = data[base + ch * plane + p]!;
+  }
+  return out;
+}

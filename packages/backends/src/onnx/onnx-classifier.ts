@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import {
   type Batch,
   type Classifier,
+  type DifferentiableClassifier,
   type FeatureSpace,
   FileAccessError,
   ModelLoadError,
@@ -14,9 +15,11 @@ import {
   isMixnsqueezeError,
 } from '@mixnsqueeze/core';
 import { OnnxPoolRunner } from '../pool/onnx-pool-runner.ts';
-import { type ForwardRunner } from './forward-runner.ts';
+import { type ForwardRunner, type GradientModel } from './forward-runner.ts';
+import { buildGradientGraph } from './gradient/build-gradient-graph.ts';
+import { UnsupportedOperatorError } from './gradient/unsupported-operator-error.ts';
 import { InProcessRunner } from './in-process-runner.ts';
-import { modelFeed, zeroFeed } from './model-feed.ts';
+import { fromModelLayout, modelFeed, zeroFeed } from './model-feed.ts';
 import { type InputLayout, type ModelSignature, modelSignature } from './model-signature.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider, createSession, loadOrt, modelLoadError, ortReason } from './ort-session.ts';
 
@@ -36,6 +39,13 @@ export interface OnnxClassifierOptions {
   readonly classes?: number;
   /** Human names of the classes, one per class. */
   readonly classNames?: readonly string[];
+  /**
+   * Input gradients from a gradient graph built from the model (./gradient): 'auto' (default)
+   * makes the classifier differentiable when every operator on the path to the logits has a
+   * backward rule and logits-only otherwise; 'required' throws `UnsupportedOperatorError` then;
+   * 'off' never builds it.
+   */
+  readonly gradients?: 'auto' | 'required' | 'off';
 }
 
 /** How a loaded ONNX classifier runs, for logs and reports. */
@@ -48,6 +58,8 @@ export interface OnnxModelInfo {
   readonly executionProvider: ExecutionProvider;
   readonly workers: number;
   readonly intraOpThreads: number;
+  /** 'exact' when the classifier is differentiable; otherwise why not ('off', or the unsupported operator). */
+  readonly gradients: string;
 }
 
 function positiveInt(name: string, v: number | undefined, fallback: number): number {
@@ -57,10 +69,12 @@ function positiveInt(name: string, v: number | undefined, fallback: number): num
 }
 
 /**
- * A classifier backed by ONNX Runtime (onnxruntime-node). Logits only: ORT computes no gradients,
- * so this class has no `vjp` and `capabilitiesOf` reports ['logits']; gradient attacks reach it
- * through estimated-gradient surfaces. By default one session per core runs in worker threads
- * and large batches are sharded across them; `close()` releases sessions and workers.
+ * A classifier backed by ONNX Runtime (onnxruntime-node). `load` returns a
+ * `DifferentiableOnnxClassifier` when the model's gradient graph can be built (ORT computes no
+ * gradients itself), else this logits-only class, which gradient attacks reach through
+ * estimated-gradient surfaces; `info.gradients` says which and why. By default one session per
+ * core runs in worker threads and large batches are sharded across them; `close()` releases
+ * sessions and workers.
  */
 export class OnnxClassifier implements Classifier {
   readonly space: FeatureSpace;
@@ -68,12 +82,12 @@ export class OnnxClassifier implements Classifier {
   readonly stochastic = false;
   readonly classNames?: readonly string[];
   readonly info: OnnxModelInfo;
-  readonly #runner: ForwardRunner;
-  readonly #signature: ModelSignature;
+  protected readonly runner: ForwardRunner;
+  protected readonly signature: ModelSignature;
 
-  private constructor(runner: ForwardRunner, signature: ModelSignature, info: OnnxModelInfo, classNames?: readonly string[]) {
-    this.#runner = runner;
-    this.#signature = signature;
+  protected constructor(runner: ForwardRunner, signature: ModelSignature, info: OnnxModelInfo, classNames?: readonly string[]) {
+    this.runner = runner;
+    this.signature = signature;
     this.space = signature.space;
     this.classes = signature.classes!;
     this.info = info;
@@ -92,14 +106,20 @@ export class OnnxClassifier implements Classifier {
     }
     const threads = positiveInt('intraOpThreads', options.intraOpThreads, 1);
     const workers = provider === 'cpu' ? positiveInt('workers', options.workers, availableParallelism()) : 1;
+    const wanted = options.gradients ?? 'auto';
+    if (!['auto', 'required', 'off'].includes(wanted)) throw new ParameterError(`onnx: gradients must be 'auto', 'required' or 'off', got '${String(wanted)}'.`);
     const model = await readModel(path);
     checkModelProto(path, model);
     const { runner, inputs, outputs } = await startRunner(path, model, provider, workers, threads);
     try {
-      const info = { path, executionProvider: provider, workers, intraOpThreads: threads };
       const signature = await withClasses(runner, modelSignature(path, inputs, outputs, options.space), options.classes ?? options.classNames?.length, path);
       const { inputName, outputName, layout } = signature;
-      return new OnnxClassifier(runner, signature, { ...info, inputName, outputName, layout }, options.classNames);
+      const gradient = wanted === 'off' ? undefined : gradientModel(model, signature, wanted === 'required');
+      const gradients = wanted === 'off' ? 'off' : typeof gradient === 'string' ? gradient : 'exact';
+      const info = { path, executionProvider: provider, workers, intraOpThreads: threads, inputName, outputName, layout, gradients };
+      return typeof gradient === 'object'
+        ? new DifferentiableOnnxClassifier(runner, signature, info, gradient, options.classNames)
+        : new OnnxClassifier(runner, signature, info, options.classNames);
     } catch (e) {
       await runner.close();
       throw isMixnsqueezeError(e) ? e : modelLoadError(path, e);
@@ -110,15 +130,68 @@ export class OnnxClassifier implements Classifier {
     checkShape(this.space, x);
     const n = x.shape[0]!;
     if (n === 0) return { data: new Float32Array(0), shape: [0, this.classes] };
-    const { data } = await this.#runner.run(modelFeed(x, this.#signature.layout), this.#signature).catch((e: unknown) => {
-      throw isMixnsqueezeError(e) ? e : new ModelLoadError(`onnx: running '${this.info.path}' failed: ${ortReason(e)}. Check that the input fits the model.`);
-    });
+    const { data } = await this.runner.run(modelFeed(x, this.signature.layout), this.signature).catch((e: unknown) => this.runFailed(e));
     return { data, shape: [n, this.classes] };
+  }
+
+  protected runFailed(e: unknown): never {
+    throw isMixnsqueezeError(e) ? e : new ModelLoadError(`onnx: running '${this.info.path}' failed: ${ortReason(e)}. Check that the input fits the model.`);
   }
 
   /** Releases the session(s) and terminates the workers. The classifier is unusable afterwards. */
   close(): Promise<void> {
-    return this.#runner.close();
+    return this.runner.close();
+  }
+
+  /**
+   * Loads a model that must be differentiable: as `load`, but an operator without a backward rule
+   * is an `UnsupportedOperatorError` naming it and its node.
+   */
+  static async loadDifferentiable(path: string, options: Omit<OnnxClassifierOptions, 'gradients'> = {}): Promise<DifferentiableOnnxClassifier> {
+    return (await OnnxClassifier.load(path, { ...options, gradients: 'required' })) as DifferentiableOnnxClassifier;
+  }
+}
+
+/**
+ * An ONNX classifier with exact input gradients: `vjp` runs the model's gradient graph (forward
+ * and backward as plain ONNX operators) on the same sessions' workers, sharded like `predict`.
+ */
+export class DifferentiableOnnxClassifier extends OnnxClassifier implements DifferentiableClassifier {
+  readonly gradientKind = 'exact';
+  readonly #gradient: GradientModel;
+
+  /** @internal Built by `OnnxClassifier.load`. */
+  constructor(runner: ForwardRunner, signature: ModelSignature, info: OnnxModelInfo, gradient: GradientModel, classNames?: readonly string[]) {
+    super(runner, signature, info, classNames);
+    this.#gradient = gradient;
+  }
+
+  async vjp(x: Batch, dLogits: Batch): Promise<Batch> {
+    checkShape(this.space, x, 'vjp');
+    const n = x.shape[0]!;
+    if (dLogits.shape.length !== 2 || dLogits.shape[0] !== n || dLogits.shape[1] !== this.classes) {
+      throw new ShapeError(`vjp: expected dLogits of shape [${n}, ${this.classes}], got [${dLogits.shape.join(', ')}].`);
+    }
+    if (n === 0) return { data: new Float32Array(0), shape: x.shape };
+    const sig = this.signature;
+    const grad = await this.runner.gradient(modelFeed(x, sig.layout), dLogits.data, sig, this.#gradient).catch((e: unknown) => this.runFailed(e));
+    return { data: fromModelLayout(grad, x.shape, sig.layout), shape: x.shape };
+  }
+}
+
+/**
+ * The model's gradient graph in shared memory, or, when it is not required, why there is none:
+ * a model that ORT runs stays usable for predictions whatever the builder thinks of it.
+ */
+function gradientModel(model: Uint8Array, sig: ModelSignature, required: boolean): GradientModel | string {
+  try {
+    const g = buildGradientGraph(model, { inputDims: sig.modelDims });
+    const bytes = new SharedArrayBuffer(g.model.byteLength);
+    new Uint8Array(bytes).set(g.model);
+    return { bytes, seedName: g.seedName, gradientName: g.gradientName };
+  } catch (e) {
+    if (required) throw e;
+    return e instanceof UnsupportedOperatorError ? e.message : `no gradient graph: ${(e as Error).message}`;
   }
 }
 
@@ -135,7 +208,8 @@ async function startRunner(path: string, model: Uint8Array, provider: ExecutionP
     return { runner, ...info };
   }
   const session = await createSession(path, model, provider, threads);
-  return { runner: new InProcessRunner(session, await loadOrt()), inputs: session.inputMetadata, outputs: session.outputMetadata };
+  const gradient = (bytes: Uint8Array) => createSession(path, bytes, provider, threads);
+  return { runner: new InProcessRunner(session, await loadOrt(), gradient), inputs: session.inputMetadata, outputs: session.outputMetadata };
 }
 
 async function readModel(path: string): Promise<Uint8Array> {

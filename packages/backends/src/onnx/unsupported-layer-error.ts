@@ -8,7 +8,8 @@ export class UnsupportedLayerError extends ModelLoadError {
   constructor(layer: string, className: string, why: string) {
     super(
       `onnx export: layer '${layer}' (${className}) is not supported: ${why}. Supported: InputLayer, Rescaling, Conv2D, ` +
-        'MaxPooling2D, Flatten, Dense, Dropout, Activation (activations relu, linear, softmax).',
+        'BatchNormalization, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense, Dropout, Add, ' +
+        'Activation (activations relu, linear, softmax); Sequential and functional models.',
     );
     this.layer = layer;
     this.className = className;

@@ -1,5 +1,5 @@
 import type { InferenceSession } from 'onnxruntime-node';
-import { type ForwardResult, type ForwardRunner, ResultAssembler } from '../onnx/forward-runner.ts';
+import { type ForwardResult, type ForwardRunner, type GradientModel, ResultAssembler, rowFeed } from '../onnx/forward-runner.ts';
 import { type ModelFeed } from '../onnx/model-feed.ts';
 import { type ModelSignature } from '../onnx/model-signature.ts';
 import { sessionOptions } from '../onnx/ort-session.ts';
@@ -11,6 +11,18 @@ import { WorkerPool } from './worker-pool.ts';
  * make a message round trip (~0.1 ms) negligible, short enough that shards balance across workers.
  */
 const MAX_SHARD = 128;
+/**
+ * Largest gradient shard: a gradient costs about three forward passes, and 50-100 samples per
+ * call measured fastest (the activations the backward pass reads stay in cache).
+ */
+const MAX_GRADIENT_SHARD = 100;
+
+/** One model input of a job: where its rows come from and the per-sample dims. */
+interface JobInput {
+  readonly name: string;
+  readonly feed: ModelFeed;
+  readonly dims: readonly number[];
+}
 
 const WORKER_SCRIPT = new URL('./onnx-worker.mjs', import.meta.url);
 
@@ -21,19 +33,20 @@ export interface PoolModelInfo {
 }
 
 /**
- * Runs an ONNX model on a pool of worker threads, one session each. A feed is cut into shards
- * (`shardPlan`); each worker slot owns a shared input and output buffer that are reused across
- * shards and grown when a larger shard comes, so a steady stream of batches allocates nothing
- * per shard but its results.
+ * Runs an ONNX model (and its gradient graph) on a pool of worker threads, one session each. A
+ * feed is cut into shards (`shardPlan`); each worker slot owns shared input and output buffers that
+ * are reused across shards and grown when a larger shard comes, so a steady stream of batches
+ * allocates nothing per shard but its results.
  */
 export class OnnxPoolRunner implements ForwardRunner {
   readonly #pool: WorkerPool;
-  readonly #inputs: SharedArrayBuffer[];
+  /** Per slot, one shared buffer per model input (x, and the seed for gradients). */
+  readonly #inputs: SharedArrayBuffer[][];
   readonly #outputs: SharedArrayBuffer[];
 
   private constructor(pool: WorkerPool) {
     this.#pool = pool;
-    this.#inputs = Array.from({ length: pool.size }, () => new SharedArrayBuffer(0));
+    this.#inputs = Array.from({ length: pool.size }, () => []);
     this.#outputs = Array.from({ length: pool.size }, () => new SharedArrayBuffer(0));
   }
 
@@ -64,18 +77,41 @@ export class OnnxPoolRunner implements ForwardRunner {
   }
 
   async run(feed: ModelFeed, sig: ModelSignature): Promise<ForwardResult> {
-    const out = new ResultAssembler(feed.count);
-    const perSample = sig.classes ?? 0;
+    const inputs = [{ name: sig.inputName, feed, dims: sig.modelDims }];
+    return this.#runAll(inputs, sig.outputName, sig.classes ?? 0, MAX_SHARD, sig.fixedBatch);
+  }
+
+  /**
+   * Gradients, sharded like forward batches (an attack's batch, or one EOT draw of it, keeps every
+   * worker busy); each shard runs the gradient graph with its rows of x and of the seed.
+   */
+  async gradient(feed: ModelFeed, seed: Float32Array, sig: ModelSignature, graph: GradientModel): Promise<Float32Array> {
+    const classes = seed.length / feed.count;
+    const inputs = [
+      { name: sig.inputName, feed, dims: sig.modelDims },
+      { name: graph.seedName, feed: rowFeed(seed, classes), dims: [classes] },
+    ];
+    return (await this.#runAll(inputs, graph.gradientName, feed.size, MAX_GRADIENT_SHARD, sig.fixedBatch, graph.bytes)).data;
+  }
+
+  async #runAll(inputs: readonly JobInput[], outputName: string, perSample: number, maxShard: number, fixedBatch: number | undefined, gradientModel?: SharedArrayBuffer): Promise<ForwardResult> {
+    const count = inputs[0]!.feed.count;
+    const out = new ResultAssembler(count);
     await Promise.all(
-      shardPlan(feed.count, this.#pool.size, MAX_SHARD, sig.fixedBatch).map((s) =>
+      shardPlan(count, this.#pool.size, maxShard, fixedBatch).map((s) =>
         this.#pool.run({
           message: (slot) => {
-            const input = this.#buffer(this.#inputs, slot, s.runSize * feed.size);
-            const x = new Float32Array(input, 0, s.runSize * feed.size);
-            feed.write(x, s.start, s.n);
-            x.fill(0, s.n * feed.size);
-            const output = this.#buffer(this.#outputs, slot, s.runSize * perSample);
-            return { input, output, dims: [s.runSize, ...sig.modelDims], inputName: sig.inputName, outputName: sig.outputName };
+            const buffers = this.#inputs[slot]!;
+            const shared = inputs.map(({ name, feed, dims }, k) => {
+              const size = feed.size;
+              if (!buffers[k] || buffers[k].byteLength < s.runSize * size * 4) buffers[k] = new SharedArrayBuffer(s.runSize * size * 4);
+              const x = new Float32Array(buffers[k], 0, s.runSize * size);
+              feed.write(x, s.start, s.n);
+              x.fill(0, s.n * size);
+              return { name, buffer: buffers[k], dims: [s.runSize, ...dims] };
+            });
+            if (this.#outputs[slot]!.byteLength < s.runSize * perSample * 4) this.#outputs[slot] = new SharedArrayBuffer(s.runSize * perSample * 4);
+            return { inputs: shared, output: this.#outputs[slot], outputName, gradientModel };
           },
           result: (slot, body) => {
             const { length, data } = body as { length: number; data?: Float32Array };
@@ -85,11 +121,6 @@ export class OnnxPoolRunner implements ForwardRunner {
       ),
     );
     return out.result();
-  }
-
-  #buffer(buffers: SharedArrayBuffer[], slot: number, floats: number): SharedArrayBuffer {
-    if (buffers[slot]!.byteLength < floats * 4) buffers[slot] = new SharedArrayBuffer(floats * 4);
-    return buffers[slot]!;
   }
 
   close(): Promise<void> {

@@ -12,7 +12,7 @@ async function readOrThrow(path: string, what: string): Promise<Buffer> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ModelLoadError(
-      code === 'ENOENT' ? `${what} '${path}' does not exist. Pass a zoo id (mnist, fashion-mnist) or a path to model.json / .onnx.` : `cannot read ${what} '${path}': ${code}.`,
+      code === 'ENOENT' ? `${what} '${path}' does not exist. Pass a zoo id (mnist, fashion-mnist, cifar10-resnet8) or a path to model.json / .onnx.` : `cannot read ${what} '${path}': ${code}.`,
     );
   }
 }

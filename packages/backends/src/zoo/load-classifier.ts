@@ -19,7 +19,7 @@ export interface LoadClassifierOptions {
 }
 
 /**
- * Loads a classifier by zoo id (`mnist`, `fashion-mnist`), tfjs `model.json` path or `.onnx` path.
+ * Loads a classifier by zoo id (`mnist`, `fashion-mnist`, `cifar10-resnet8`), tfjs `model.json` path or `.onnx` path.
  * ONNX Runtime is imported only when an .onnx file is asked for: its native module costs startup
  * time that tfjs-only users should not pay.
  */

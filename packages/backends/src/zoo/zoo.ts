@@ -1,37 +1,69 @@
 import { fileURLToPath } from 'node:url';
+import { CIFAR10_NAMES } from '../data/cifar10-binary.ts';
+import { type DomainDatasetId } from '../data/domain-datasets.ts';
 import { DIGIT_NAMES } from '../data/mnist.ts';
+import { PENGUIN_SPECIES } from '../data/penguins.ts';
+import { WAVEFORM_CLASSES } from '../data/waveforms.ts';
 import { FASHION_NAMES } from '../data/fashion-mnist.ts';
-import { type DatasetId } from '../data/load-dataset.ts';
+
+/** Ids of the shipped models. */
+export const ZOO_IDS = ['mnist', 'fashion-mnist', 'cifar10-resnet8', 'penguins', 'waveforms'] as const;
+export type ZooId = (typeof ZOO_IDS)[number];
 
 /** A shipped model: where its tfjs files are and what it classifies. */
 export interface ZooEntry {
-  readonly id: DatasetId;
-  /** Absolute path of the tfjs model.json (resolved relative to this package). */
+  readonly id: ZooId;
+  /** The data it classifies: a built-in dataset id, or `cifar10` (user-supplied files). */
+  readonly dataset: 'mnist' | 'fashion-mnist' | 'cifar10' | DomainDatasetId;
+  /** Absolute path of the tfjs model.json (resolved relative to this package); model.onnx lies beside it. */
   readonly modelJson: string;
   readonly classNames: readonly string[];
   readonly summary: string;
 }
 
-function shipped(id: DatasetId): string {
+function shipped(id: ZooId): string {
   return fileURLToPath(new URL(`../../models/${id}/model.json`, import.meta.url));
 }
 
-/** The model zoo: ids are the datasets the models were trained on. */
-export const ZOO: Readonly<Record<DatasetId, ZooEntry>> = {
+/** The model zoo. The MNIST models are named after the dataset they were trained on. */
+export const ZOO: Readonly<Record<ZooId, ZooEntry>> = {
   mnist: {
     id: 'mnist',
+    dataset: 'mnist',
     modelJson: shipped('mnist'),
     classNames: DIGIT_NAMES,
     summary: "Carlini's MNIST CNN (312,202 parameters) trained on the embedded MNIST digits",
   },
   'fashion-mnist': {
     id: 'fashion-mnist',
+    dataset: 'fashion-mnist',
     modelJson: shipped('fashion-mnist'),
     classNames: FASHION_NAMES,
     summary: "Carlini's MNIST CNN architecture trained on Fashion-MNIST's 60,000 training images",
   },
+  'cifar10-resnet8': {
+    id: 'cifar10-resnet8',
+    dataset: 'cifar10',
+    modelJson: shipped('cifar10-resnet8'),
+    classNames: CIFAR10_NAMES,
+    summary: "MLPerf Tiny's ResNet-8 for CIFAR-10 (77,706 parameters, Apache-2.0), converted from Keras with inputs in [0, 1]",
+  },
+  penguins: {
+    id: 'penguins',
+    dataset: 'penguins',
+    modelJson: shipped('penguins'),
+    classNames: PENGUIN_SPECIES,
+    summary: 'dense 9-16-3 network (211 parameters) on the Palmer penguins table of vega-datasets; tabular schema in its metadata',
+  },
+  waveforms: {
+    id: 'waveforms',
+    dataset: 'waveforms',
+    modelJson: shipped('waveforms'),
+    classNames: WAVEFORM_CLASSES,
+    summary: '1-D CNN (772 parameters) on generated sine/square/sawtooth/triangle signals of 64 steps',
+  },
 };
 
-export function isZooId(s: string): s is DatasetId {
+export function isZooId(s: string): s is ZooId {
   return Object.hasOwn(ZOO, s);
 }

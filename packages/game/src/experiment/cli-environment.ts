@@ -21,7 +21,8 @@ export async function cliEnvironment(
 ): Promise<{ env: ExperimentEnvironment; close(): Promise<void> }> {
   const attackModel = await loadClassifier(config.model, { log });
   const onnxPath = isZooId(config.model) ? join(dirname(ZOO[config.model].modelJson), 'model.onnx') : undefined;
-  const model: Classifier = onnxPath && existsSync(onnxPath) ? await loadClassifier(onnxPath, { log }) : attackModel;
+  // The ONNX graph knows its input shape only: the space (tabular schema, layout) comes from the tfjs model.
+  const model: Classifier = onnxPath && existsSync(onnxPath) ? await loadClassifier(onnxPath, { log, onnx: { space: attackModel.space } }) : attackModel;
   const test = await loadDataset(config.dataset, { split: 'test' });
   const cache = new AdversarialCache(defaultCacheDir(), log);
   const fingerprint = await modelFingerprint(config.model);

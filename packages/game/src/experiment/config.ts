@@ -50,6 +50,10 @@ export const experimentConfig = z
     name: z.string().min(1),
     description: z.string().default(''),
     dataset: z.string().min(1),
+    /** How reports name the test set (e.g. "JPEG CIFAR-10 test"); default: the dataset spec. */
+    testSet: z.string().min(1).optional(),
+    /** Whose published numbers the reports compare with (default mnist: tables 1-3 of the paper). */
+    paper: z.enum(['mnist', 'cifar10']).optional(),
     model: z.string().min(1),
     /** Master seed (hex, >= 128 bits): every key and attack seed derives from it. */
     seed: z.string().regex(/^[0-9a-fA-F]{32,}$/, 'a hex string of at least 32 digits'),

@@ -13,6 +13,8 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
   const figures: Figure[] = [];
   const c = data.config;
   const nMax = Math.max(...c.budgets);
+  // The paper's figure numbers: MNIST 5-7, CIFAR-10 8-9 (no heat map).
+  const fig = c.paper === 'cifar10' ? { delta: 8, n: 9, map: 'not in the paper for CIFAR-10' } : { delta: 5, n: 6, map: 'fig. 7' };
   for (const s of c.squeezers.filter((q) => q.deltas.length > 1)) {
     const slug = s.label.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
     const acc: Point[] = [];
@@ -27,17 +29,17 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
         if (e.measured) adv.push({ x: d, y: e.measured.advantage, series: `${set} (measured)`, low: e.measured.low, high: e.measured.high });
       }
     }
-    if (s.label === PAPER_ADVANTAGE_EXAMPLE.squeezer && c.attacks.some((a) => a.label === PAPER_ADVANTAGE_EXAMPLE.attack)) {
+    if (c.paper !== 'cifar10' && s.label === PAPER_ADVANTAGE_EXAMPLE.squeezer && c.attacks.some((a) => a.label === PAPER_ADVANTAGE_EXAMPLE.attack)) {
       for (const [x, y] of PAPER_ADVANTAGE_EXAMPLE.points) adv.push({ x, y, series: `paper: ${PAPER_ADVANTAGE_EXAMPLE.attack}, N = ${PAPER_ADVANTAGE_EXAMPLE.n}` });
     }
     figures.push({
       name: `accuracy-vs-delta-${slug}`,
-      caption: `Accuracy vs delta, ${s.label} (fig. 5): mean ± sd over R = ${c.repetitions}.`,
+      caption: `Accuracy vs delta, ${s.label} (fig. ${fig.delta}): mean ± sd over R = ${c.repetitions}.`,
       svg: await renderSvg(lineChart(`Accuracy vs delta: ${s.label}`, 'delta', 'accuracy', acc, [0, 1])),
     });
     figures.push({
       name: `advantage-vs-delta-${slug}`,
-      caption: `Advantage vs delta at N = ${nMax}, ${s.label} (fig. 5): eq. 6 and measured (Wilson 95% band); dashed: the paper's example.`,
+      caption: `Advantage vs delta at N = ${nMax}, ${s.label} (fig. ${fig.delta}): eq. 6 and measured (Wilson 95% band)${c.paper === 'cifar10' ? '' : "; dashed: the paper's example"}.`,
       svg: await renderSvg(lineChart(`Advantage vs delta (N = ${nMax}): ${s.label}`, 'delta', 'advantage', adv, [0, 1])),
     });
     const vsN: Point[] = [];
@@ -47,7 +49,7 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
     }
     figures.push({
       name: `advantage-vs-n-${slug}`,
-      caption: `Advantage vs N at delta ${s.operatingDelta}, ${s.label} (fig. 6), eq. 6.`,
+      caption: `Advantage vs N at delta ${s.operatingDelta}, ${s.label} (fig. ${fig.n}), eq. 6.`,
       svg: await renderSvg(lineChart(`Advantage vs N (delta ${s.operatingDelta}): ${s.label}`, 'N', 'advantage', vsN, [0, 1])),
     });
   }
@@ -61,7 +63,7 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
     }
     figures.push({
       name: 'error-probability-heatmap',
-      caption: `Per-sample error probability p_i vs delta, ${hm.label}, ${attack.label} (fig. 7).`,
+      caption: `Per-sample error probability p_i vs delta, ${hm.label}, ${attack.label} (${fig.map}).`,
       svg: await renderSvg(heatMap(`p_i: ${hm.label}, ${attack.label}`, 'delta', 'sample', cells)),
     });
   }

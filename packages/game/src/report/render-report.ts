@@ -19,6 +19,7 @@ function meta(data: ReportData): string {
   return [
     `- run: \`${data.runId}\`, started ${data.createdAt}`,
     `- config: \`${data.config.name}\` (${data.config.description || 'no description'}), dataset \`${data.config.dataset}\`, model \`${data.config.model}\``,
+    `- test set: ${data.config.testSet ?? data.config.dataset}`,
     `- master seed: \`${data.config.seed}\` (every key and attack seed derives from it; rerunning reproduces this report)`,
     `- versions: ${Object.entries(data.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- compute time per stage: ${t.join(', ')}`,

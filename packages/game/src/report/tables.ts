@@ -25,7 +25,8 @@ function paperValue(table: typeof PAPER_TABLE1, squeezer: string, column: string
 export function accuracyTable(data: ReportData, randomized: boolean): Table {
   const attacks = data.config.attacks.map((a) => a.label);
   const header = ['squeezer', ...(randomized ? ['delta'] : []), ...attacks, 'all attacks', 'legitimate'];
-  const paper = randomized ? PAPER_TABLE2 : PAPER_TABLE1;
+  // Published values exist for MNIST only (reference.md section 7); other runs print none.
+  const paper = data.config.paper === 'cifar10' ? {} : randomized ? PAPER_TABLE2 : PAPER_TABLE1;
   const rows = data.config.squeezers
     .filter((s) => !randomized || s.operatingDelta > 0)
     .map((s) => {
@@ -45,7 +46,7 @@ export function accuracyTable(data: ReportData, randomized: boolean): Table {
     });
   return {
     title: randomized ? "Table 2: Mix'n'Squeeze at the operating points, accuracy %" : 'Table 1: feature squeezing without randomness, accuracy %',
-    note: `This run (paper in brackets). ${randomized ? `Mean ± sd over R = ${data.config.repetitions} repetitions with fresh keys. ` : ''}Adversarial sets: the first ${data.config.seeds} correctly classified test images, attacked on the undefended model.`,
+    note: `This run (${data.config.paper === 'cifar10' ? 'no published CIFAR-10 values in the reference' : 'paper in brackets'}), test set: ${data.config.testSet ?? data.config.dataset}. ${randomized ? `Mean ± sd over R = ${data.config.repetitions} repetitions with fresh keys. ` : ''}Adversarial sets: the first ${data.config.seeds} correctly classified test images, attacked on the undefended model.`,
     header,
     rows,
   };
@@ -62,7 +63,7 @@ export function adaptiveTable(data: ReportData): Table {
     const r = data.adaptive(a.label) as
       | { delta: number; randomized: { legitimate: Stats; adversarial: Stats }; plain: { legitimate: Stats; adversarial: Stats }; lateGain?: number; lossPerStep?: number[] }
       | undefined;
-    const paper = a.spec.startsWith('he:') || a.spec === 'he' ? PAPER_TABLE3[a.squeezer] : undefined;
+    const paper = data.config.paper !== 'cifar10' && (a.spec.startsWith('he:') || a.spec === 'he') ? PAPER_TABLE3[a.squeezer] : undefined;
     const cell = (s: Stats | undefined, p: Stats | undefined, paperMean?: number, paperSd?: number, paperPlain?: number) =>
       s && p ? `${pct(s.mean)} ± ${pct(s.std)} (${pct(p.mean)})${paperMean !== undefined ? ` [paper ${paperMean} ± ${paperSd} (${paperPlain})]` : ''}` : '–';
     return [

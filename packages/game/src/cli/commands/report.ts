@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { type Command } from 'commander';
 import { FileAccessError, ParameterError } from '@mixnsqueeze/core';
 import { ResultStore } from '../../experiment/result-store.ts';
-import { FIDELITY_NOTES } from '../../report/fidelity-notes.ts';
+import { fidelityNotesFor } from '../../report/fidelity-notes.ts';
 import { loadReportData } from '../../report/report-data.ts';
 import { writeReport } from '../../report/render-report.ts';
 import { type CliContext } from '../context.ts';
@@ -27,7 +27,7 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
         const data = loadReportData(store, run);
         if (!data) throw new ParameterError(`no run '${run}' in ${opts.db}; runs: ${store.runs().map((r) => r.id).join(', ') || '(none)'}.`);
         const out = opts.out ?? join('reports', run);
-        await writeReport(data, out, FIDELITY_NOTES);
+        await writeReport(data, out, fidelityNotesFor(data.config));
         ctx.stdout(`report: ${join(out, 'report.html')} and ${join(out, 'report.md')}\n`);
       } finally {
         store.close();

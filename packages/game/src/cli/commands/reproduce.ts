@@ -1,7 +1,8 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { type Command } from 'commander';
 import { ParameterError } from '@mixnsqueeze/core';
+import { datasetLabel } from '@mixnsqueeze/backends';
 import { builtinConfig } from '../../experiment/builtin-configs.ts';
 import { cliEnvironment } from '../../experiment/cli-environment.ts';
 import { type ExperimentConfig, readConfigFile } from '../../experiment/config.ts';
@@ -9,7 +10,7 @@ import { ResultStore } from '../../experiment/result-store.ts';
 import { runIdOf } from '../../experiment/run-id.ts';
 import { runExperiment } from '../../experiment/runner.ts';
 import { runtimeVersions } from '../../experiment/versions.ts';
-import { FIDELITY_NOTES } from '../../report/fidelity-notes.ts';
+import { fidelityNotesFor } from '../../report/fidelity-notes.ts';
 import { loadReportData } from '../../report/report-data.ts';
 import { writeReport } from '../../report/render-report.ts';
 import { accuracyTable, markdownTable } from '../../report/tables.ts';
@@ -23,18 +24,30 @@ interface ReproduceOptions {
   out?: string;
   json?: boolean;
   adversary?: string;
+  dataDir?: string;
+  model?: string;
 }
 
+const BUILTIN: Record<string, [full: string, quick: string]> = {
+  mnist: ['mnist-paper', 'mnist-quick'],
+  'fashion-mnist': ['fashion-mnist', 'fashion-mnist-quick'],
+  cifar10: ['cifar10-paper', 'cifar10-quick'],
+  // Minutes in full already: --quick runs the same grid.
+  penguins: ['penguins', 'penguins'],
+};
+
 /**
- * `mixnsqueeze reproduce <mnist|fashion-mnist> [--quick]`: runs the paper's evaluation grid
- * (or a config file), storing every cell as it finishes (an interrupted run resumes), then writes
+ * `mixnsqueeze reproduce <mnist|fashion-mnist|cifar10> [--quick] [--data-dir <dir>] [--model <id|path>]`:
+ * runs the paper's evaluation grid (or a config file), storing every cell as it finishes (an interrupted run resumes), then writes
  * the report.
  */
 export function registerReproduceCommand(program: Command, ctx: CliContext): void {
   program
     .command('reproduce')
-    .description("run the paper's evaluation (tables 1-3, figures 5-7) and write the report; resumes where it stopped")
-    .argument('<dataset>', 'mnist or fashion-mnist')
+    .description("run the paper's evaluation (tables 1-3, figures 5-7; CIFAR-10: tables 1-2, figures 8-9) and write the report; resumes where it stopped")
+    .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
+    .option('--data-dir <dir>', 'the test data: required for cifar10 (official binary batches, or class folders of PNG/JPEG); for the others, a folder replacing the built-in data')
+    .option('--model <id|path>', "zoo id, model.json or .onnx replacing the config's model (attacks need a differentiable tfjs model)")
     .option('--quick', 'the reduced grid (minutes on two cores) instead of the full protocol')
     .option('--config <file>', 'an experiment config (.json/.yaml) instead of the built-in grid')
     .option('--db <file>', 'results database', 'results/mixnsqueeze.db')
@@ -42,11 +55,19 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
     .option('--adversary <spec>', "adversary of the measured games (default the config's, else greedy:m=<m>); see `mixnsqueeze list`")
     .option('--json', 'print the results summary as JSON')
     .action(async (dataset: string, opts: ReproduceOptions) => {
-      if (!['mnist', 'fashion-mnist'].includes(dataset)) throw new ParameterError(`reproduce: dataset must be mnist or fashion-mnist, got '${dataset}'.`);
-      const chosen: ExperimentConfig = opts.config
-        ? await readConfigFile(opts.config)
-        : builtinConfig(dataset === 'mnist' ? (opts.quick ? 'mnist-quick' : 'mnist-paper') : opts.quick ? 'fashion-mnist-quick' : 'fashion-mnist');
-      const config: ExperimentConfig = opts.adversary ? { ...chosen, adversary: opts.adversary } : chosen;
+      const names = BUILTIN[dataset];
+      if (!names) throw new ParameterError(`reproduce: dataset must be ${Object.keys(BUILTIN).join(', ')}, got '${dataset}'.`);
+      if (dataset === 'cifar10' && !opts.dataDir && !opts.config) {
+        throw new ParameterError('reproduce cifar10: pass --data-dir <dir> with the CIFAR-10 test set (test_batch.bin, or one folder of PNG/JPEG images per class); CIFAR-10 is not embedded.');
+      }
+      const chosen: ExperimentConfig = opts.config ? await readConfigFile(opts.config) : builtinConfig(names[opts.quick ? 1 : 0]);
+      const dataOverride = opts.dataDir ? { dataset: resolve(opts.dataDir), testSet: datasetLabel(resolve(opts.dataDir), { split: 'test' }) } : {};
+      const config: ExperimentConfig = {
+        ...chosen,
+        ...dataOverride,
+        ...(opts.model ? { model: opts.model } : {}),
+        ...(opts.adversary ? { adversary: opts.adversary } : {}),
+      };
       const registry = await ctx.registry();
       registry.adversary(config.adversary ?? `greedy:m=${config.m}`);
       for (const a of [...config.attacks, ...config.adaptive]) registry.create('attack', a.spec);
@@ -69,7 +90,7 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       const data = loadReportData(store, runId)!;
       store.close();
       const out = opts.out ?? join('reports', runId);
-      await writeReport(data, out, FIDELITY_NOTES);
+      await writeReport(data, out, fidelityNotesFor(data.config));
       const seconds = (performance.now() - started) / 1000;
       if (opts.json) {
         ctx.stdout(`${JSON.stringify({ run: runId, db: opts.db, report: join(out, 'report.html'), seconds, tables: [accuracyTable(data, false), accuracyTable(data, true)] }, null, 2)}\n`);

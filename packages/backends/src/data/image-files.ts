@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { FileAccessError, FormatError } from '@mixnsqueeze/core';
+
+/** A decoded image: RGBA bytes (4 per pixel) and how many of the channels carry information. */
+export interface DecodedImage {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  readonly rgba: Uint8Array;
+  readonly format: 'PNG' | 'JPEG';
+}
+
+export async function readOrThrow(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileAccessError(code === 'ENOENT' ? `${what} '${path}' does not exist. Check the path.` : `cannot read '${path}': ${code}.`);
+  }
+}
+
+/** Grayscale PNGs (colour types 0 and 4) become one channel, every other type RGB; alpha is dropped. */
+export function decodePng(bytes: Buffer, path: string): DecodedImage {
+  let png: ReturnType<typeof PNG.sync.read>;
+  try {
+    png = PNG.sync.read(bytes);
+  } catch (e) {
+    throw new FormatError(`${path}: not a readable PNG (${(e as Error).message}).`);
+  }
+  const gray = png.colorType === 0 || png.colorType === 4;
+  return { width: png.width, height: png.height, channels: gray ? 1 : 3, rgba: png.data, format: 'PNG' };
+}
+
+/**
+ * Baseline and progressive JPEGs, always as RGB: jpeg-js expands grayscale to three equal
+ * channels and does not say which it met. The limits keep a hostile header from exhausting memory.
+ */
+export function decodeJpeg(bytes: Buffer, path: string): DecodedImage {
+  try {
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512 });
+    return { width: img.width, height: img.height, channels: 3, rgba: img.data, format: 'JPEG' };
+  } catch (e) {
+    // jpeg-js throws plain strings for some malformed streams.
+    throw new FormatError(`${path}: not a readable JPEG (${e instanceof Error ? e.message : String(e)}).`);
+  }
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
+
+/** PNG or JPEG by content (not by name), so a misnamed file still decodes or fails with a clear message. */
+export function decodeImage(bytes: Buffer, path: string): DecodedImage {
+  if (PNG_MAGIC.every((b, i) => bytes[i] === b)) return decodePng(bytes, path);
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpeg(bytes, path);
+  throw new FormatError(`${path}: neither a PNG nor a JPEG (the file starts with bytes ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ') || 'none: it is empty'}).`);
+}
