@@ -69,4 +69,15 @@ describe('report', () => {
     expect(md).toMatch(/\| PGD \(median 2x2\) \| median 2x2 \| 0.3 \| .* \| 12 steps, late gain -?\d+\.\d%/);
     expect(html).not.toMatch(/<script/);
   });
+
+  it("compares with the paper's MNIST numbers only for MNIST runs", async () => {
+    const other = readFileSync(join(await tinyReport(), 'report.md'), 'utf8');
+    expect(other).toMatch(/the paper did not evaluate this dataset/);
+    expect(other).toMatch(/The paper did not evaluate `synthetic`/);
+    expect(other).not.toMatch(/\(99\.\d\d\)/);
+    // The tiny grid's 'median 2x2' row gets the paper's legitimate accuracy (99.28) once compared with MNIST.
+    const mnist = readFileSync(join(await tinyReport({ paper: 'mnist' }), 'report.md'), 'utf8');
+    expect(mnist).toMatch(/\(99\.28\)/);
+    expect(mnist).toMatch(/paper in brackets/);
+  });
 });

@@ -80,14 +80,15 @@ export async function allCells(dbPath: string, crashAfter?: number, overrides: P
 
 
 /** Runs the tiny experiment into a fresh database and writes its report; returns the report folder. */
-export async function tinyReport(): Promise<string> {
+export async function tinyReport(overrides: Partial<ExperimentInput> = {}): Promise<string> {
   const { loadReportData } = await import('../src/report/report-data.ts');
   const { writeReport } = await import('../src/report/render-report.ts');
   const dir = mkdtempSync(join(tmpdir(), 'mns-rep-'));
-  await allCells(join(dir, 'r.db'));
+  await allCells(join(dir, 'r.db'), undefined, overrides);
   const store = new ResultStore(join(dir, 'r.db'));
   const data = loadReportData(store, 'run')!;
   store.close();
-  await writeReport(data, join(dir, 'out'));
+  const { fidelityNotesFor } = await import('../src/report/fidelity-notes.ts');
+  await writeReport(data, join(dir, 'out'), fidelityNotesFor(data.config));
   return join(dir, 'out');
 }

@@ -52,8 +52,11 @@ export const experimentConfig = z
     dataset: z.string().min(1),
     /** How reports name the test set (e.g. "JPEG CIFAR-10 test"); default: the dataset spec. */
     testSet: z.string().min(1).optional(),
-    /** Whose published numbers the reports compare with (default mnist: tables 1-3 of the paper). */
-    paper: z.enum(['mnist', 'cifar10']).optional(),
+    /**
+     * Whose published numbers the reports compare with: the paper's MNIST tables, its CIFAR-10 rows,
+     * or none (a dataset the paper did not evaluate). Default: mnist for the mnist dataset, else none.
+     */
+    paper: z.enum(['mnist', 'cifar10', 'none']).optional(),
     model: z.string().min(1),
     /** Master seed (hex, >= 128 bits): every key and attack seed derives from it. */
     seed: z.string().regex(/^[0-9a-fA-F]{32,}$/, 'a hex string of at least 32 digits'),
@@ -101,6 +104,11 @@ export const experimentConfig = z
 
 export type ExperimentConfig = z.output<typeof experimentConfig>;
 export type ExperimentInput = z.input<typeof experimentConfig>;
+
+/** The published results a run is compared with (see `paper`). */
+export function comparedWith(config: Pick<ExperimentConfig, 'paper' | 'dataset'>): 'mnist' | 'cifar10' | 'none' {
+  return config.paper ?? (config.dataset === 'mnist' ? 'mnist' : 'none');
+}
 
 /** Validates a config object; errors name the offending path. */
 export function parseConfig(raw: unknown, source = 'config'): ExperimentConfig {

@@ -1,3 +1,5 @@
+import { type ExperimentConfig, comparedWith } from '../experiment/config.ts';
+
 /**
  * What differs from the paper's setup, printed in every report next to the comparison. Measured
  * differences are discussed in the README once a full run exists; nothing is tuned to match.
@@ -13,7 +15,15 @@ the test set is named above: the JPEG CIFAR-10 test set is the official test set
 the paper's CIFAR-10 accuracies are not recorded in this repository's reference (it gives the MNIST tables only), so no published value is printed next to these; the comparison that can be made is the operating point (delta 0.05), N = 50, and the shape of figures 8-9; nothing was tuned;
 the attacks are this project's TypeScript implementations with the reference's CIFAR-10 settings (docs/attacks.md); the quick configuration uses 50 seeds, R = 20 and reduced attack iterations, so its standard errors are several points.`;
 
+/** For datasets the paper did not evaluate (Fashion-MNIST, the tabular and signal domains). */
+export function unpublishedNotes(dataset: string, model: string): string {
+  return `How to read this report: every number is this run's. The paper did not evaluate \`${dataset}\`, so no published value is printed and no comparison is made; the tables and figures follow the paper's layout so that this run can be read like its MNIST results;
+the model is \`${model}\` (see docs/models.md and docs/domains.md for its training and test accuracy); the attacks are this project's implementations with the settings named in the configuration; nothing was tuned;
+a quick configuration uses few seeds and repetitions, so its standard errors are several points.`;
+}
+
 /** The notes that fit a run's configuration. */
-export function fidelityNotesFor(config: { readonly paper?: 'mnist' | 'cifar10' | undefined }): string {
-  return config.paper === 'cifar10' ? CIFAR10_FIDELITY_NOTES : FIDELITY_NOTES;
+export function fidelityNotesFor(config: Pick<ExperimentConfig, 'paper' | 'dataset' | 'model'>): string {
+  const published = comparedWith(config);
+  return published === 'cifar10' ? CIFAR10_FIDELITY_NOTES : published === 'mnist' ? FIDELITY_NOTES : unpublishedNotes(config.dataset, config.model);
 }

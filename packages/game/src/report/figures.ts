@@ -1,3 +1,4 @@
+import { comparedWith } from '../experiment/config.ts';
 import { PAPER_ADVANTAGE_EXAMPLE } from './paper-numbers.ts';
 import { type Point, heatMap, lineChart, renderSvg } from './plots.ts';
 import { type ReportData } from './report-data.ts';
@@ -29,7 +30,7 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
         if (e.measured) adv.push({ x: d, y: e.measured.advantage, series: `${set} (measured)`, low: e.measured.low, high: e.measured.high });
       }
     }
-    if (c.paper !== 'cifar10' && s.label === PAPER_ADVANTAGE_EXAMPLE.squeezer && c.attacks.some((a) => a.label === PAPER_ADVANTAGE_EXAMPLE.attack)) {
+    if (comparedWith(c) === 'mnist' && s.label === PAPER_ADVANTAGE_EXAMPLE.squeezer && c.attacks.some((a) => a.label === PAPER_ADVANTAGE_EXAMPLE.attack)) {
       for (const [x, y] of PAPER_ADVANTAGE_EXAMPLE.points) adv.push({ x, y, series: `paper: ${PAPER_ADVANTAGE_EXAMPLE.attack}, N = ${PAPER_ADVANTAGE_EXAMPLE.n}` });
     }
     figures.push({
@@ -39,7 +40,7 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
     });
     figures.push({
       name: `advantage-vs-delta-${slug}`,
-      caption: `Advantage vs delta at N = ${nMax}, ${s.label} (fig. ${fig.delta}): eq. 6 and measured (Wilson 95% band)${c.paper === 'cifar10' ? '' : "; dashed: the paper's example"}.`,
+      caption: `Advantage vs delta at N = ${nMax}, ${s.label} (fig. ${fig.delta}): eq. 6 and measured (Wilson 95% band)${comparedWith(c) === 'mnist' ? "; dashed: the paper's example" : ''}.`,
       svg: await renderSvg(lineChart(`Advantage vs delta (N = ${nMax}): ${s.label}`, 'delta', 'advantage', adv, [0, 1])),
     });
     const vsN: Point[] = [];

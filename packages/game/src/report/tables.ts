@@ -1,4 +1,5 @@
 import { PAPER_COLUMNS, PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3 } from './paper-numbers.ts';
+import { comparedWith } from '../experiment/config.ts';
 import { type ReportData } from './report-data.ts';
 
 /** A table as header + rows of cell strings; rendered to markdown or HTML. */
@@ -26,7 +27,8 @@ export function accuracyTable(data: ReportData, randomized: boolean): Table {
   const attacks = data.config.attacks.map((a) => a.label);
   const header = ['squeezer', ...(randomized ? ['delta'] : []), ...attacks, 'all attacks', 'legitimate'];
   // Published values exist for MNIST only (reference.md section 7); other runs print none.
-  const paper = data.config.paper === 'cifar10' ? {} : randomized ? PAPER_TABLE2 : PAPER_TABLE1;
+  const published = comparedWith(data.config);
+  const paper = published !== 'mnist' ? {} : randomized ? PAPER_TABLE2 : PAPER_TABLE1;
   const rows = data.config.squeezers
     .filter((s) => !randomized || s.operatingDelta > 0)
     .map((s) => {
@@ -46,7 +48,7 @@ export function accuracyTable(data: ReportData, randomized: boolean): Table {
     });
   return {
     title: randomized ? "Table 2: Mix'n'Squeeze at the operating points, accuracy %" : 'Table 1: feature squeezing without randomness, accuracy %',
-    note: `This run (${data.config.paper === 'cifar10' ? 'no published CIFAR-10 values in the reference' : 'paper in brackets'}), test set: ${data.config.testSet ?? data.config.dataset}. ${randomized ? `Mean ± sd over R = ${data.config.repetitions} repetitions with fresh keys. ` : ''}Adversarial sets: the first ${data.config.seeds} correctly classified test images, attacked on the undefended model.`,
+    note: `This run (${{ mnist: 'paper in brackets', cifar10: 'no published CIFAR-10 values in the reference', none: 'the paper did not evaluate this dataset: nothing to compare with' }[published]}), test set: ${data.config.testSet ?? data.config.dataset}. ${randomized ? `Mean ± sd over R = ${data.config.repetitions} repetitions with fresh keys. ` : ''}Adversarial sets: the first ${data.config.seeds} correctly classified test images, attacked on the undefended model.`,
     header,
     rows,
   };
@@ -63,7 +65,7 @@ export function adaptiveTable(data: ReportData): Table {
     const r = data.adaptive(a.label) as
       | { delta: number; randomized: { legitimate: Stats; adversarial: Stats }; plain: { legitimate: Stats; adversarial: Stats }; lateGain?: number; lossPerStep?: number[] }
       | undefined;
-    const paper = data.config.paper !== 'cifar10' && (a.spec.startsWith('he:') || a.spec === 'he') ? PAPER_TABLE3[a.squeezer] : undefined;
+    const paper = comparedWith(data.config) === 'mnist' && (a.spec.startsWith('he:') || a.spec === 'he') ? PAPER_TABLE3[a.squeezer] : undefined;
     const cell = (s: Stats | undefined, p: Stats | undefined, paperMean?: number, paperSd?: number, paperPlain?: number) =>
       s && p ? `${pct(s.mean)} ± ${pct(s.std)} (${pct(p.mean)})${paperMean !== undefined ? ` [paper ${paperMean} ± ${paperSd} (${paperPlain})]` : ''}` : '–';
     return [
