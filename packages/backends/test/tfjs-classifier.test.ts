@@ -68,6 +68,33 @@ describe('TfjsClassifier', () => {
     expect(tf.memory().numTensors).toBe(before);
     c.dispose();
   });
+
+  it('vjpWith runs one forward pass for the logits and the gradient of a seed computed from them', async () => {
+    const model = tinyCnn(5);
+    const c = new TfjsClassifier(model, { batchSize: 4 });
+    const seedOf = (z: { data: Float32Array; shape: readonly number[] }) => makeBatch(z.data.map((v, i) => v * (i % 3) - 1), z.shape);
+    for (const n of [3, 6]) {
+      const x = uniformBatch([n, 8, 8, 1], n);
+      const logits = await c.predict(x);
+      const grad = await c.vjp(x, seedOf(logits));
+      const forwards: number[] = [];
+      const apply = model.apply.bind(model);
+      model.apply = ((...a: Parameters<typeof apply>) => (forwards.push(1), apply(...a))) as typeof model.apply;
+      const r = await c.vjpWith(x, seedOf);
+      model.apply = apply;
+      // Within batchSize one forward pass; above it, predict's chunks then vjp's.
+      if (n <= 4) expect(forwards.length).toBe(1);
+      for (let i = 0; i < logits.data.length; i++) expect(r.logits.data[i]).toBeCloseTo(logits.data[i]!, 5);
+      for (let i = 0; i < grad.data.length; i++) expect(r.grad.data[i]).toBeCloseTo(grad.data[i]!, 5);
+    }
+    const x = uniformBatch([2, 8, 8, 1]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) await c.vjpWith(x, seedOf);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(c.vjpWith(x, () => makeBatch(new Float32Array(2), [2, 1]))).rejects.toThrow(ShapeError);
+    expect(tf.memory().numTensors).toBe(before);
+    c.dispose();
+  });
 });
 
 describe('fileModelIo', () => {

@@ -1,6 +1,7 @@
 import { type Batch } from './batch.ts';
 import { type Capability, type Classifier } from './classifier.ts';
 
+/** The perturbation norm an attack bounds or minimizes: L0 (changed features), L2, or L-infinity. */
 export type Norm = 'l0' | 'l2' | 'linf';
 
 /** Which label an attack aims for: away from the true one, or towards a target. */
@@ -8,20 +9,33 @@ export type TargetMode = 'untargeted' | 'next' | 'll' | Int32Array;
 
 /** Per-sample outcome of an attack run. */
 export interface AttackResult {
+  /** The adversarial examples, same shape as the input batch. */
   readonly adversarial: Batch;
+  /**
+   * 1 where the model's label of the adversarial example meets the goal (misclassified, or the target hit), per
+   * sample.
+   */
   readonly success: Uint8Array;
+  /** L0, L2 and L-infinity norms of each sample's perturbation (adversarial - clean), in feature units. */
   readonly perturbationNorms: { readonly l0: Float64Array; readonly l2: Float64Array; readonly linf: Float64Array };
   /** Model forward queries and gradient calls made, in samples. */
   readonly queries: { readonly forward: number; readonly gradient: number };
 }
 
+/** Per-run options of {@link Attack.run}; every field is optional. */
 export interface AttackOptions {
+  /**
+   * The attack goal (default `untargeted`); `next` and `ll` pick the next or least-likely class, an array gives one
+   * target per sample.
+   */
   readonly target?: TargetMode;
   /** Seed of the attack's own randomness (random starts, estimator directions). */
   readonly seed?: string;
   /** How the attack sees the model: `exact`, `bpda`, `eot:K`, `spsa`, `nes` (default: exact when possible, else bpda). */
   readonly surface?: string;
+  /** Aborts the run between iterations. */
   readonly signal?: AbortSignal;
+  /** Called with the number of samples done and the total as the run proceeds. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -30,9 +44,14 @@ export interface AttackOptions {
  * and the model capabilities they need; the attack layer refuses a model that lacks them.
  */
 export interface Attack {
+  /** Registry id of the attack, e.g. `pgd`. */
   readonly id: string;
+  /** The norm the attack bounds (or minimizes). */
   readonly norm: Norm;
+  /** Whether the attack accepts a `target` other than `untargeted`. */
   readonly targeted: boolean;
+  /** Model capabilities the attack needs; models without them are refused before the run. */
   readonly requires: readonly Capability[];
+  /** Attacks a batch with its true labels and returns the adversarial batch with per-sample outcomes. */
   run(model: Classifier, x: Batch, labels: Int32Array, options?: AttackOptions): Promise<AttackResult>;
 }

@@ -5,7 +5,9 @@ import { ShapeError } from './errors.ts';
  * axis; the rest is the per-sample shape (images N x H x W x C, tabular N x D, signals N x T x C).
  */
 export interface Batch {
+  /** The values, N x sample size, row-major. */
   readonly data: Float32Array;
+  /** [N, ...sampleShape]. */
   readonly shape: readonly number[];
 }
 

@@ -9,8 +9,11 @@ export type Role = 'squeezer' | 'randomizer' | 'attack' | 'adversary';
  * components to their role's token; the registry finds them by id.
  */
 export interface Component<T = unknown, P = Record<string, unknown>> {
+  /** Id within its role, used in spec strings (`median`, `pgd`). */
   readonly id: string;
+  /** The role it is registered under. */
   readonly role: Role;
+  /** One-line description, shown by `list`. */
   readonly summary: string;
   /** Zod object schema of the parameters; it also supplies every default. */
   readonly params: z.ZodType<P>;
@@ -23,6 +26,7 @@ export interface Component<T = unknown, P = Record<string, unknown>> {
   readonly expand?: (raw: Record<string, unknown>) => Record<string, unknown>;
   /** Example spec strings, shown in `list` and in error messages. */
   readonly examples: readonly string[];
+  /** Builds an instance from validated parameters (defaults filled in by `params`). */
   create(params: P): T;
 }
 

@@ -82,6 +82,7 @@ export class KeyError extends MixnsqueezeError {
   }
 }
 
+/** Whether a value is one of the framework's typed errors (which carry a `code`). */
 export function isMixnsqueezeError(e: unknown): e is MixnsqueezeError {
   return e instanceof MixnsqueezeError;
 }

@@ -3,7 +3,9 @@ import { type FeatureSpace } from './feature-space.ts';
 
 /** An eps-ball around the clean input that snapping must not leave. */
 export interface SnapBudget {
+  /** The norm of the ball. */
   readonly norm: 'linf' | 'l2';
+  /** The radius of the ball, in feature units. */
   readonly eps: number;
 }
 

@@ -6,12 +6,16 @@ export type Layout = 'hwc' | 'chw' | 'flat' | 'sequence';
 
 /** Codes of `FeatureSchema.kind` (a typed array, read in hot loops). */
 export const FEATURE_KIND = { continuous: 0, integer: 1, categorical: 2 } as const;
+/** Kind of a tabular feature: continuous, integer (lattice of step 1 or `step`) or categorical (unordered). */
 export type FeatureKind = keyof typeof FEATURE_KIND;
 
 /** A categorical variable encoded one-hot over the contiguous features start .. start + levels.length - 1. */
 export interface OneHotGroup {
+  /** Name of the categorical variable. */
   readonly name: string;
+  /** Index of the group's first feature. */
   readonly start: number;
+  /** The category of each one-hot feature, in feature order. */
   readonly levels: readonly string[];
 }
 
@@ -23,13 +27,19 @@ export interface OneHotGroup {
  * to them.
  */
 export interface FeatureSchema {
+  /** Feature names, one per feature. */
   readonly names: readonly string[];
+  /** Lower bound of each feature. */
   readonly lo: Float32Array;
+  /** Upper bound of each feature. */
   readonly hi: Float32Array;
+  /** Kind of each feature as a code of {@link FEATURE_KIND}. */
   readonly kind: Uint8Array;
+  /** Lattice step of each feature; 0 for continuous features. */
   readonly step: Float32Array;
   /** One-hot group index of each feature, -1 for features outside any group. */
   readonly group: Int32Array;
+  /** The one-hot groups, indexed by `group`. */
   readonly groups: readonly OneHotGroup[];
 }
 
@@ -39,14 +49,19 @@ export interface FeatureSchema {
  * Nothing here assumes images.
  */
 export interface FeatureSpace {
+  /** Per-sample shape (without the batch axis), e.g. [28, 28, 1] or [D]. */
   readonly shape: readonly number[];
+  /** Value range [lo, hi] of every feature (the envelope of per-feature bounds for tables). */
   readonly bounds: readonly [lo: number, hi: number];
+  /** Per-feature mask, 1 = attacks and randomizers must leave the feature unchanged; absent means all mutable. */
   readonly immutable?: Uint8Array;
+  /** How the per-sample axes are read (`featureSpace` infers `hwc` for 3-D and `flat` for 1-D shapes). */
   readonly layout?: Layout;
   /** Per-feature bounds, kinds and lattices of tabular data; `bounds` is then their envelope. */
   readonly features?: FeatureSchema;
 }
 
+/** Number of features of one sample (the product of the shape). */
 export function featureCount(space: FeatureSpace): number {
   let n = 1;
   for (const d of space.shape) n *= d;

@@ -16,9 +16,11 @@ export type AttackAnswer =
 
 /** What the EV-CSA game gives the adversary (reference.md section 6): a description and two oracles. */
 export interface GameView {
+  /** How much of the classifier the adversary is told. */
   readonly box: BoxLevel;
   /** White box: the defended classifier; gray box: the undefended base model; black box: absent. */
   readonly model?: Classifier;
+  /** The defense's description (e.g. its spec), given at every box level. */
   readonly description: string;
   /** N, the number of Attack queries the game allows. */
   readonly budget: number;
@@ -35,7 +37,9 @@ export interface GameView {
 
 /** An adversary of the EV-CSA game; it brings its own candidates and knowledge. */
 export interface Adversary {
+  /** Registry id of the adversary, e.g. `greedy`. */
   readonly id: string;
+  /** Plays one game through the view's oracles; resolves when it stops querying or the budget is spent. */
   play(view: GameView): Promise<void>;
 }
 
@@ -48,14 +52,22 @@ export type AdversaryFactory = (candidates: Batch, labels: Int32Array) => Advers
 
 /** One game's outcome: succ = n / N and the query counts. */
 export interface GameOutcome {
+  /** n: Attack queries whose sample the classifier got wrong. */
   readonly successes: number;
+  /** N: Attack queries allowed. */
   readonly budget: number;
+  /** succ = n / N, in [0, 1]. */
   readonly success: number;
+  /** Samples sent to the Classify oracle. */
   readonly classifyQueries: number;
+  /** Attack queries counted (at most N). */
   readonly attackQueries: number;
+  /** Exact repeats the Attack oracle rejected without counting. */
   readonly rejected: number;
 }
 
+/** A security game an adversary plays against a classifier, e.g. the EV-CSA game. */
 export interface Game {
+  /** Plays the game once with this adversary and returns the outcome. */
   play(adversary: Adversary): Promise<GameOutcome>;
 }

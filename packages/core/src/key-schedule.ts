@@ -11,6 +11,7 @@ import { KeyedPrg } from './keyed-prg.ts';
 export interface KeySchedule {
   /** True for seed-derived (replayable) keys; a deployment must use OS keys. */
   readonly deterministic: boolean;
+  /** A generator under a fresh key, never handed out before. */
   next(): KeyedPrg;
 }
 
@@ -78,6 +79,7 @@ export class DerivedKeySchedule implements KeySchedule {
     return this.#calls;
   }
 
+  /** A generator under the next derived key (label path plus call counter). */
   next(): KeyedPrg {
     const info = `${this.#label}/call=${this.#calls++}`;
     const key = new Uint8Array(hkdfSync('sha256', this.#ikm, SALT, info, 32));
@@ -86,6 +88,7 @@ export class DerivedKeySchedule implements KeySchedule {
     return prg;
   }
 
+  /** An independent child schedule under `label` (no `/`), e.g. one per run or sample; same seed, disjoint keys. */
   fork(label: string): DerivedKeySchedule {
     if (label.includes('/')) throw new KeyError(`derivedKeys.fork: labels may not contain '/', got '${label}'.`);
     return new DerivedKeySchedule(this.#ikm, `${this.#label}/${label}`);

@@ -16,6 +16,7 @@ export const TOKENS = {
   registry: Symbol.for('mixnsqueeze.registry'),
 } as const satisfies Record<Role | 'registry', symbol>;
 
+/** Every role, in the order `list` shows them. */
 export const ROLES: readonly Role[] = ['squeezer', 'randomizer', 'attack', 'adversary'];
 
 /**
@@ -23,18 +24,25 @@ export const ROLES: readonly Role[] = ['squeezer', 'randomizer', 'attack', 'adve
  * rollup plugins are objects passed to `use`. An inversify `ContainerModule` works too.
  */
 export interface Plugin {
+  /** Plugin name, shown as the `plugin` of its components. */
   readonly name: string;
+  /** Binds the plugin's components to their role tokens in the container. */
   register(container: Container): void;
 }
 
 /** One row of `Registry.list()`. */
 export interface ComponentInfo {
+  /** The component's role. */
   readonly role: Role;
+  /** The component's id within its role. */
   readonly id: string;
+  /** One-line description. */
   readonly summary: string;
+  /** Name of the plugin that registered it. */
   readonly plugin: string;
   /** JSON schema of the parameters (types, bounds, defaults). */
   readonly params: Record<string, unknown>;
+  /** Example spec strings. */
   readonly examples: readonly string[];
 }
 
@@ -160,10 +168,12 @@ export class Registry {
     return component.create(params) as T;
   }
 
+  /** Creates a squeezer from a spec (`median:2x2`, `bit-depth:bits=4`). */
   squeezer(spec: string): Squeezer {
     return this.create<Squeezer>('squeezer', spec);
   }
 
+  /** Creates a randomizer from a spec (`uniform:0.1`, `gaussian:sigma=0.05`). */
   randomizer(spec: string): Randomizer {
     return this.create<Randomizer>('randomizer', spec);
   }

@@ -2,12 +2,15 @@ import { ParameterError } from './errors.ts';
 
 /** A spec string split into its id and its raw argument (`median:2x2` -> median, 2x2). */
 export interface ParsedSpec {
+  /** The component id, lower-cased. */
   readonly id: string;
+  /** Everything after the first `:`, or undefined when there is none. */
   readonly arg: string | undefined;
 }
 
 const ID = /^[a-z][a-z0-9-]*$/;
 
+/** Splits a spec string at its first `:` into id and argument, checking the id's syntax. */
 export function splitSpec(spec: string): ParsedSpec {
   const s = spec.trim();
   const colon = s.indexOf(':');

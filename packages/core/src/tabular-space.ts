@@ -77,10 +77,15 @@ export function signalSpace(length: number, channels = 1, bounds: readonly [numb
 
 /** The JSON form of a space (what model metadata stores), typed arrays as plain arrays. */
 export interface FeatureSpaceJson {
+  /** See {@link FeatureSpace.shape}. */
   readonly shape: readonly number[];
+  /** See {@link FeatureSpace.bounds}. */
   readonly bounds: readonly [number, number];
+  /** See {@link FeatureSpace.layout}. */
   readonly layout?: string;
+  /** The immutable mask as 0/1 numbers. */
   readonly immutable?: readonly number[];
+  /** The per-feature schema ({@link FeatureSchema}) with arrays as plain arrays. */
   readonly features?: {
     readonly names: readonly string[];
     readonly lo: readonly number[];
@@ -92,6 +97,7 @@ export interface FeatureSpaceJson {
   };
 }
 
+/** The JSON form of a space, for model metadata; `spaceFromJson` reads it back. */
 export function spaceToJson(space: FeatureSpace): FeatureSpaceJson {
   const f = space.features;
   return {

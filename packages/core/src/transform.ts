@@ -20,14 +20,19 @@ export interface Transform {
   readonly id: string;
   /** Canonical spec string that recreates this transform, e.g. `median:2x2`. */
   readonly spec: string;
+  /** How `backward` relates to the forward pass. */
   readonly gradient: GradientKind;
+  /** Transforms a batch; randomized transforms draw from `prg`. */
   apply(x: Batch, space: FeatureSpace, prg?: KeyedPrg): Batch;
+  /** Maps the gradient at the output y = apply(x) to a gradient at x (same shape as x). */
   backward(x: Batch, y: Batch, gradOut: Batch, space: FeatureSpace): Batch;
 }
 
 /** A deterministic input transform that removes detail (bit depth, median, NLM). */
 export interface Squeezer extends Transform {
+  /** Discriminates squeezers from randomizers. */
   readonly kind: 'squeezer';
+  /** Squeezes a batch, deterministically. */
   apply(x: Batch, space: FeatureSpace): Batch;
 }
 
@@ -37,16 +42,20 @@ export interface Squeezer extends Transform {
  * of (key, input).
  */
 export interface Randomizer extends Transform {
+  /** Discriminates randomizers from squeezers. */
   readonly kind: 'randomizer';
   /** False when the transform is the identity (e.g. delta = 0): no key is drawn then. */
   readonly active: boolean;
+  /** Transforms a batch with randomness drawn from `prg` only, one contiguous segment per sample. */
   apply(x: Batch, space: FeatureSpace, prg: KeyedPrg): Batch;
 }
 
+/** Whether a value is a squeezer (`kind: 'squeezer'`). */
 export function isSqueezer(t: unknown): t is Squeezer {
   return typeof t === 'object' && t !== null && (t as Squeezer).kind === 'squeezer';
 }
 
+/** Whether a value is a randomizer (`kind: 'randomizer'`). */
 export function isRandomizer(t: unknown): t is Randomizer {
   return typeof t === 'object' && t !== null && (t as Randomizer).kind === 'randomizer';
 }

@@ -10,7 +10,7 @@ export { wilsonInterval } from './estimators/wilson.ts';
 export { experimentConfig, parseConfig, readConfigFile, type ExperimentConfig, type ExperimentInput } from './experiment/config.ts';
 export { BUILTIN_CONFIGS, builtinConfig } from './experiment/builtin-configs.ts';
 export { ResultStore } from './experiment/result-store.ts';
-export { runExperiment, cellKey, type EvalCell, type ExperimentEnvironment, type StageProgress } from './experiment/runner.ts';
+export { runExperiment, type EvalCell, type ExperimentEnvironment, type StageProgress } from './experiment/runner.ts';
 export { loadReportData, type ReportData } from './report/report-data.ts';
 export { writeReport } from './report/render-report.ts';
 export { main, buildProgram, type MainIo } from './cli/main.ts';

@@ -11,7 +11,7 @@ const estimatedParams = z.strictObject({
   step: z.number().gt(0).max(0.5).default(0.01),
 });
 
-export const SURFACE_EXAMPLES = ['exact', 'bpda', 'eot:30', 'spsa', 'spsa:samples=128,step=0.01', 'nes:samples=50,step=0.001'];
+const SURFACE_EXAMPLES = ['exact', 'bpda', 'eot:30', 'spsa', 'spsa:samples=128,step=0.01', 'nes:samples=50,step=0.001'];
 
 function parse<T>(schema: z.ZodType<T>, spec: string, raw: Record<string, unknown>): T {
   const r = schema.safeParse(raw);

@@ -33,6 +33,7 @@ export function decodeBatchJson(text: string, name = '.json'): Batch {
   }
 }
 
+/** Encodes a batch as JSON `{ shape, data }` (the form `decodeBatchJson` reads). */
 export function encodeBatchJson(b: Batch): string {
   return JSON.stringify({ shape: b.shape, data: Array.from(b.data) });
 }

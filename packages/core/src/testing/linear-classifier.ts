@@ -8,14 +8,19 @@ import { type FeatureSpace, checkShape, featureCount } from '../feature-space.ts
  * examples and plugin authors' unit tests (its vjp is W^T g, exactly).
  */
 export class LinearClassifier implements DifferentiableClassifier {
+  /** The input space. */
   readonly space: FeatureSpace;
+  /** Number of classes (the length of `bias`). */
   readonly classes: number;
+  /** Always false: the model is deterministic. */
   readonly stochastic = false;
   /** classes x features, row-major. */
   readonly weights: Float64Array;
+  /** One bias per class. */
   readonly bias: Float64Array;
   /** Samples seen by predict and vjp (for query accounting in tests). */
   forwardCount = 0;
+  /** Samples seen by vjp. */
   gradientCount = 0;
 
   constructor(space: FeatureSpace, weights: Float64Array, bias: Float64Array) {
@@ -29,6 +34,7 @@ export class LinearClassifier implements DifferentiableClassifier {
     this.bias = bias;
   }
 
+  /** Logits W x + b of each sample. */
   async predict(x: Batch): Promise<Batch> {
     checkShape(this.space, x);
     const n = x.shape[0]!;
@@ -47,6 +53,7 @@ export class LinearClassifier implements DifferentiableClassifier {
     return { data: out, shape: [n, k] };
   }
 
+  /** W^T g for each sample: the exact input gradient. */
   async vjp(x: Batch, dLogits: Batch): Promise<Batch> {
     checkShape(this.space, x);
     const n = x.shape[0]!;
