@@ -2,6 +2,7 @@ import { type Adversary, type AdversaryFactory, type Batch, type GameView, Param
 import { z } from 'zod';
 import { estimateErrors } from './estimates.ts';
 
+/** Options of the {@link AdaptiveAdversary}; defaults in {@link ADAPTIVE_DEFAULTS}. */
 export interface AdaptiveOptions {
   /** Initial Classify queries per candidate. */
   readonly initial: number;
@@ -14,9 +15,11 @@ export interface AdaptiveOptions {
    * the game rejects only exact repeats. Judging near-copies needs a truth with a tolerance.
    */
   readonly nearRepeats: boolean;
+  /** Step of a near-copy, relative to the bound width (default 1e-4). */
   readonly jitter: number;
 }
 
+/** Defaults of the adaptive adversary: 20 initial and 20 refining queries, 5 contenders, no near-copies. */
 export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { initial: 20, refine: 20, contenders: 5, nearRepeats: false, jitter: 1e-4 };
 
 /**
@@ -29,11 +32,15 @@ export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { initial: 20, refine: 20, con
  */
 export class AdaptiveAdversary implements Adversary {
   readonly id = 'adaptive';
+  /** The options in effect (defaults filled in). */
   readonly options: AdaptiveOptions;
+  /** Estimated error probability of each candidate after the game; undefined before `play`. */
   estimates: Float64Array | undefined;
 
   constructor(
+    /** The candidate pool (the adversarial set it brings). */
     readonly candidates: Batch,
+    /** True labels of the candidates. */
     readonly labels: Int32Array,
     options: Partial<AdaptiveOptions> = {},
   ) {
@@ -96,6 +103,7 @@ export const adaptiveParams = z.strictObject({
   jitter: z.number().gt(0).max(1).default(ADAPTIVE_DEFAULTS.jitter).describe('near-copy step, relative to the bound width'),
 });
 
+/** Registry component `adversary` `adaptive`: `adaptive:initial=20,refine=20` or `adaptive:nearRepeats=true`. */
 export const adaptiveComponent = defineComponent<AdversaryFactory, z.infer<typeof adaptiveParams>>({
   id: 'adaptive',
   role: 'adversary',

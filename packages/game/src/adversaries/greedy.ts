@@ -2,6 +2,7 @@ import { type Adversary, type AdversaryFactory, type Batch, type GameView, Param
 import { z } from 'zod';
 import { estimateErrors, rankByProbability } from './estimates.ts';
 
+/** Options of the {@link GreedyAdversary}. */
 export interface GreedyOptions {
   /** Classify queries per candidate to estimate its error probability (paper: 200). */
   readonly m: number;
@@ -15,11 +16,15 @@ export interface GreedyOptions {
  */
 export class GreedyAdversary implements Adversary {
   readonly id = 'greedy';
+  /** Estimated error probability p_i of each candidate; undefined before `play`. */
   estimates: Float64Array | undefined;
 
   constructor(
+    /** The candidate pool (the adversarial set it brings). */
     readonly candidates: Batch,
+    /** True labels of the candidates. */
     readonly labels: Int32Array,
+    /** Its options (default m = 200). */
     readonly options: GreedyOptions = { m: 200 },
   ) {
     if (labels.length !== candidates.shape[0]) throw new ParameterError(`greedy: expected ${candidates.shape[0]} labels, got ${labels.length}.`);
@@ -38,6 +43,7 @@ export const greedyParams = z.strictObject({
   m: z.number().int().min(1).default(200).describe('Classify queries per candidate (paper: 200)'),
 });
 
+/** Registry component `adversary` `greedy` (the paper's A*): `greedy`, `greedy:50` or `greedy:m=200`. */
 export const greedyComponent = defineComponent<AdversaryFactory, z.infer<typeof greedyParams>>({
   id: 'greedy',
   role: 'adversary',

@@ -7,10 +7,13 @@ import { gamePlugin } from '../plugin.ts';
 
 /** What every command gets: output streams and the registry with built-in and user plugins. */
 export interface CliContext {
+  /** Writes to standard output. */
   readonly stdout: (s: string) => void;
+  /** Writes to standard error (messages, progress). */
   readonly stderr: (s: string) => void;
   /** True when stderr is a terminal (progress bars are drawn only then). */
   readonly interactive: boolean;
+  /** The registry with the built-in plugins and those given by `--plugin`, created on first use. */
   registry(): Promise<Registry>;
 }
 

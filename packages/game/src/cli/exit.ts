@@ -3,7 +3,9 @@ import { isMixnsqueezeError } from '@mixnsqueeze/core';
 
 /** Exit statuses: 0 ok, 1 internal failure (a bug: please report), 2 bad input or usage. */
 export const EXIT_OK = 0;
+/** Exit status of an internal failure (a bug). */
 export const EXIT_INTERNAL = 1;
+/** Exit status of bad input or usage. */
 export const EXIT_USAGE = 2;
 
 /**

@@ -14,12 +14,17 @@ import { registerReportCommand } from './commands/report.ts';
 /** Every command module adds itself to the program here. */
 const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand, registerPredictCommand, registerEvaluateCommand, registerAttackCommand, registerReproduceCommand, registerReportCommand];
 
+/** Where {@link main} writes; defaults to the process's streams. */
 export interface MainIo {
+  /** Writes to standard output (default: process.stdout). */
   readonly stdout?: (s: string) => void;
+  /** Writes to standard error (default: process.stderr). */
   readonly stderr?: (s: string) => void;
+  /** Whether progress bars are drawn (default: stderr is a terminal). */
   readonly interactive?: boolean;
 }
 
+/** The `mixnsqueeze` commander program with every command registered, for embedding or testing. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('mixnsqueeze')
     .description("Randomized feature squeezing (Mix'n'Squeeze) and adaptive-attack evaluation")

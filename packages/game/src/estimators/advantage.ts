@@ -14,10 +14,15 @@ export function paperAdvantage(p: Float64Array, n: number): number {
   return adv;
 }
 
+/** The result of {@link measuredAdvantage}. */
 export interface MeasuredAdvantage {
+  /** Fraction of games with succ >= tau, in [0, 1]. */
   readonly advantage: number;
+  /** Number of games with succ >= tau. */
   readonly successfulGames: number;
+  /** Number of games played. */
   readonly games: number;
+  /** Wilson 95% interval of the advantage. */
   readonly ci95: { readonly low: number; readonly high: number };
 }
 

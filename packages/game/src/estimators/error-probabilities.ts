@@ -1,10 +1,12 @@
 import { type Batch, type Classifier, argmaxRows, sliceBatch } from '@mixnsqueeze/core';
 
+/** What {@link repeatedClassification} measures: per-sample error probabilities and accuracy over R repetitions. */
 export interface RepeatedClassification {
   /** Per-sample error probability p_i: the fraction of the R repetitions that misclassified it. */
   readonly p: Float64Array;
   /** Accuracy of each repetition. */
   readonly accuracy: Float64Array;
+  /** Mean accuracy over the repetitions. */
   readonly mean: number;
   /** Sample standard deviation of the per-repetition accuracy. */
   readonly std: number;

@@ -190,6 +190,7 @@ const penguins: ExperimentInput = {
   adaptive: [{ label: 'EOT-PGD (quantize 8)', spec: 'eot-pgd:eps=0.15,step=0.01,steps=40,k=10', squeezer: 'quantize 8', surface: 'eot:10', runs: 10 }],
 };
 
+/** The built-in experiment configs by name (`mnist-paper`, `mnist-quick`, `penguins`, ...), as unparsed input. */
 export const BUILTIN_CONFIGS: Readonly<Record<string, ExperimentInput>> = {
   'mnist-paper': mnistPaper,
   'mnist-quick': mnistQuick,
@@ -200,6 +201,7 @@ export const BUILTIN_CONFIGS: Readonly<Record<string, ExperimentInput>> = {
   penguins,
 };
 
+/** A built-in config by name, parsed and validated; throws a ParameterError listing the names when unknown. */
 export function builtinConfig(name: string): ExperimentConfig {
   const c = BUILTIN_CONFIGS[name];
   if (!c) throw new ParameterError(`unknown config '${name}'; built-in: ${Object.keys(BUILTIN_CONFIGS).join(', ')}; or pass --config file.yaml.`);

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type Batch, type Classifier, type Registry, derivedKeys } from '@mixnsqueeze/core';
+import { type Batch, type Classifier, type Registry, derivedKeys, isDifferentiable } from '@mixnsqueeze/core';
 import { defend } from '@mixnsqueeze/squeezers';
 import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray } from '@mixnsqueeze/attacks';
 import { attackSummary } from './attack-summary.ts';
@@ -10,19 +10,22 @@ import { modelFingerprint } from './model-fingerprint.ts';
 import { type ExperimentEnvironment } from './runner.ts';
 
 /**
- * The environment a CLI run uses: the zoo model (tfjs, differentiable) for attacks; for the
- * classification stage the ONNX export next to it when present (ONNX Runtime worker pool), since
- * millions of defended forward passes dominate a run; adversarial sets through the on-disk cache.
+ * The environment a CLI run uses: the ONNX export next to a zoo model when present (ONNX Runtime
+ * worker pool), for the classification stage (millions of defended forward passes) and, when its
+ * gradient graph builds, for the attacks too (about 6x the tfjs-wasm gradient throughput); else
+ * the tfjs model for attacks. Adversarial sets go through the on-disk cache.
  */
 export async function cliEnvironment(
   config: ExperimentConfig,
   registry: Registry,
   log: (line: string) => void,
 ): Promise<{ env: ExperimentEnvironment; close(): Promise<void> }> {
-  const attackModel = await loadClassifier(config.model, { log });
+  const tfjsModel = await loadClassifier(config.model, { log });
   const onnxPath = isZooId(config.model) ? join(dirname(ZOO[config.model].modelJson), 'model.onnx') : undefined;
   // The ONNX graph knows its input shape only: the space (tabular schema, layout) comes from the tfjs model.
-  const model: Classifier = onnxPath && existsSync(onnxPath) ? await loadClassifier(onnxPath, { log, onnx: { space: attackModel.space } }) : attackModel;
+  const model: Classifier = onnxPath && existsSync(onnxPath) ? await loadClassifier(onnxPath, { log, onnx: { space: tfjsModel.space } }) : tfjsModel;
+  const attackModel = isDifferentiable(model) ? model : tfjsModel;
+  log(`attacks run on ${attackModel === model && model !== tfjsModel ? 'the ONNX model (gradient graph)' : 'the tfjs model'}`);
   const test = await loadDataset(config.dataset, { split: 'test' });
   const cache = new AdversarialCache(defaultCacheDir(), log);
   const fingerprint = await modelFingerprint(config.model);
@@ -80,7 +83,7 @@ export async function cliEnvironment(
     env,
     close: async () => {
       await dispose(model);
-      if (model !== attackModel) await dispose(attackModel);
+      if (model !== tfjsModel) await dispose(tfjsModel);
     },
   };
 }

@@ -102,7 +102,9 @@ export const experimentConfig = z
     if (labels.size !== c.squeezers.length) ctx.addIssue({ code: 'custom', message: 'squeezer labels must be unique' });
   });
 
+/** A validated experiment config, defaults filled in (the output of {@link experimentConfig}). */
 export type ExperimentConfig = z.output<typeof experimentConfig>;
+/** An experiment config as written (YAML or code) before validation; optional fields may be left out. */
 export type ExperimentInput = z.input<typeof experimentConfig>;
 
 /** The published results a run is compared with (see `paper`). */

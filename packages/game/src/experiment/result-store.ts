@@ -23,6 +23,10 @@ export interface RunRecord {
 export class ResultStore {
   readonly #db: Database.Database;
 
+  /**
+   * Opens the database, creating the file and its tables when missing.
+   * @param path Path of the SQLite file.
+   */
   constructor(readonly path: string) {
     try {
       this.#db = new Database(path);
@@ -48,6 +52,7 @@ export class ResultStore {
     return { id, config, createdAt, versions };
   }
 
+  /** The stored run with this id, or undefined. */
   run(id: string): RunRecord | undefined {
     const row = this.#db.prepare('SELECT id, config, created_at, versions FROM runs WHERE id = ?').get(id) as
       | { id: string; config: string; created_at: string; versions: string }
@@ -55,11 +60,13 @@ export class ResultStore {
     return row && { id: row.id, config: JSON.parse(row.config), createdAt: row.created_at, versions: JSON.parse(row.versions) };
   }
 
+  /** Every stored run, oldest first. */
   runs(): RunRecord[] {
     const rows = this.#db.prepare('SELECT id FROM runs ORDER BY created_at').all() as { id: string }[];
     return rows.map((r) => this.run(r.id)!);
   }
 
+  /** The stored result of one cell of a run, or undefined. */
   cell<T>(runId: string, key: string): CellRecord<T> | undefined {
     const row = this.#db.prepare('SELECT key, result, elapsed_ms FROM cells WHERE run_id = ? AND key = ?').get(runId, key) as
       | { key: string; result: string; elapsed_ms: number }
@@ -67,6 +74,7 @@ export class ResultStore {
     return row && { key: row.key, result: JSON.parse(row.result) as T, elapsedMs: row.elapsed_ms };
   }
 
+  /** The stored cells of a run whose key starts with `prefix`, in the order they were stored. */
   cells<T>(runId: string, prefix = ''): CellRecord<T>[] {
     const rows = this.#db
       .prepare("SELECT key, result, elapsed_ms FROM cells WHERE run_id = ? AND key LIKE ? ESCAPE '\\' ORDER BY rowid")
@@ -94,6 +102,7 @@ export class ResultStore {
     return { result, cached: false };
   }
 
+  /** Closes the database. */
   close(): void {
     this.#db.close();
   }

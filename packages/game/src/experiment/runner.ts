@@ -18,8 +18,11 @@ import { firstCorrect } from './seed-selection.ts';
 
 /** What the runner needs from the outside: the model, the test data and a way to make adversarial sets. */
 export interface ExperimentEnvironment {
+  /** Registry that resolves the config's squeezer, randomizer, attack and adversary specs. */
   readonly registry: Registry;
+  /** The undefended model. */
   readonly model: Classifier;
+  /** The test set the seeds are chosen from. */
   readonly test: { readonly x: Batch; readonly labels: Int32Array };
   /**
    * Adversarial examples for the seeds (generated against `model`, cached by the caller). Returns
@@ -40,16 +43,25 @@ export interface ExperimentEnvironment {
   ): Promise<{ adversarial: Batch; summary: Record<string, unknown> }>;
 }
 
+/** Progress callback of {@link runExperiment}: items done of total in the named stage. */
 export interface StageProgress {
   (stage: string, done: number, total: number): void;
 }
 
 /** Result of one (squeezer, delta, set) cell. */
 export interface EvalCell {
+  /** Mean accuracy of the defended model over the repetitions. */
   readonly accuracyMean: number;
+  /** Standard deviation of the accuracy over the repetitions. */
   readonly accuracyStd: number;
+  /** Error probability p_i of each sample over the repetitions. */
   readonly p: number[];
+  /** Advantage by paper eq. 6 for each budget N (keyed by N); absent for legitimate samples. */
   readonly paperAdvantage?: Record<string, number>;
+  /**
+   * Advantage measured in played games at budget n, with its Wilson 95% interval; present only where games were
+   * played.
+   */
   readonly measured?: { n: number; advantage: number; low: number; high: number; games: number; meanSuccess: number };
 }
 

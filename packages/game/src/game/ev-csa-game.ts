@@ -13,6 +13,7 @@ import {
 } from '@mixnsqueeze/core';
 import { type Truth, sampleDigest } from './truth.ts';
 
+/** Options of one {@link EvCsaGame}. */
 export interface EvCsaGameOptions {
   /** C: the (defended, possibly randomized) classifier under attack. */
   readonly classifier: Classifier;
@@ -20,6 +21,7 @@ export interface EvCsaGameOptions {
   readonly truth: Truth;
   /** N: Attack queries allowed. */
   readonly budget: number;
+  /** How much of C the adversary is told: `white`, `gray` (needs `baseModel`) or `black`. */
   readonly box: BoxLevel;
   /** What the adversary is told about C. */
   readonly description: string;

@@ -4,16 +4,25 @@ import { type EvalCell, cellKey } from '../experiment/runner.ts';
 
 /** What a report needs from a run, gathered from the store once. */
 export interface ReportData {
+  /** The run's id. */
   readonly runId: string;
+  /** The run's experiment config. */
   readonly config: ExperimentConfig;
+  /** When the run was created (ISO 8601). */
   readonly createdAt: string;
+  /** Package and runtime versions recorded with the run. */
   readonly versions: Record<string, string>;
+  /** Compute time per stage (`seeds`, `attack`, `eval`, `adaptive`), in milliseconds. */
   readonly timings: Record<string, number>;
+  /** The classification cell of a squeezer row, delta and set, if computed. */
   eval(squeezer: string, delta: number, set: string): EvalCell | undefined;
+  /** The summary of an attack row, if computed. */
   attack(label: string): Record<string, unknown> | undefined;
+  /** The summary of an adaptive-attack row, if computed. */
   adaptive(label: string): Record<string, unknown> | undefined;
 }
 
+/** Gathers a run's results from the store for a report; undefined when the run is unknown. */
 export function loadReportData(store: ResultStore, runId: string): ReportData | undefined {
   const run = store.run(runId);
   if (!run) return undefined;
