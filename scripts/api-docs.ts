@@ -166,6 +166,8 @@ export async function convertProject(
 /** Checks the documentation and, when nothing is missing, writes the site; returns the exit code. */
 export async function main(options: TypeDocOptions = {}): Promise<number> {
   const { app, project } = await convertProject(options);
+  // typedoc's own checks (broken links, symbols referenced but not exported), as its CLI runs them.
+  app.validate(project);
   const missing = findUndocumented(project);
   if (missing.length > 0) {
     for (const entry of missing) console.error(formatMissing(entry));

@@ -27,11 +27,15 @@ import { resolveTargets } from './targets.ts';
 export interface AttackContext {
   /** Clean inputs of this chunk (validated, within bounds). */
   readonly x: Batch;
+  /** True labels of the chunk. */
   readonly labels: Int32Array;
   /** Target labels when the run is targeted. */
   readonly targets: Int32Array | undefined;
+  /** How the attack sees the model (exact, BPDA, EOT or estimated gradients); every call is counted. */
   readonly surface: AttackSurface;
+  /** The model's input space (bounds, immutable mask, schema). */
   readonly space: FeatureSpace;
+  /** Number of classes of the model. */
   readonly classes: number;
   /** Seeded randomness of the attack for a named purpose (e.g. 'start'), per chunk. */
   random(purpose: string): KeyedPrg;
@@ -48,16 +52,21 @@ export interface AttackContext {
 
 /** The result of a run: the core AttackResult plus what a report needs. */
 export interface AttackReport extends AttackResult {
+  /** Canonical spec of the attack with every parameter. */
   readonly attack: string;
+  /** Canonical spec of the surface used, e.g. `eot:30`. */
   readonly surface: string;
+  /** Target label of each sample for a targeted run, else undefined. */
   readonly targets: Int32Array | undefined;
   /** Labels the model gave the adversarial examples (one query each). */
   readonly predicted: Int32Array;
+  /** Wall-clock time of the run, in milliseconds. */
   readonly elapsedMs: number;
   /** Mean loss over samples at each step, for attacks that record it (see AttackContext.recordLoss). */
   readonly lossPerStep?: Float64Array;
 }
 
+/** Options of {@link AttackBase.run}: the core options plus chunking. */
 export interface AttackRunOptions extends AttackOptions {
   /** Samples per core-loop call (default 100): bounds memory and gives progress. */
   readonly batchSize?: number;
@@ -80,6 +89,7 @@ export abstract class AttackBase<P extends object> implements Attack {
   readonly untargeted: boolean = true;
   /** What the surface must provide: gradients (exact, BPDA, EOT or estimated) or logits only. */
   readonly requires: readonly Capability[] = ['gradients'];
+  /** The validated parameters, frozen. */
   readonly params: Readonly<P>;
 
   constructor(params: P) {

@@ -2,20 +2,27 @@ import { type Batch, type Classifier, ParameterError, type TargetMode, argmaxRow
 import { type AttackReport } from './attack-base.ts';
 import { EotPgd, type EotPgdParams, eotPgdParams } from './attacks/eot-pgd.ts';
 
+/** Options of {@link eotConvergence}: EOT-PGD parameters (except `k`) and the measurement settings. */
 export interface EotConvergenceOptions extends Partial<Omit<EotPgdParams, 'k'>> {
   /** EOT draws per step to compare (default [1, 5, 10, 30]). */
   readonly ks?: readonly number[];
+  /** Attack goal (default untargeted). */
   readonly target?: TargetMode;
+  /** Seed of the attack's randomness, the same for every k (default `0`). */
   readonly seed?: string;
   /** Fresh classifications of every adversarial example used to measure success (default 10). */
   readonly evalDraws?: number;
   /** Largest change, absolute for success rates and relative for the loss, still called converged (default 0.02). */
   readonly tolerance?: number;
+  /** Samples per attack chunk (see {@link AttackRunOptions.batchSize}). */
   readonly batchSize?: number;
+  /** Aborts the measurement. */
   readonly signal?: AbortSignal;
 }
 
+/** The EOT-PGD run with one number of draws k. */
 export interface EotConvergenceRun {
+  /** EOT draws per step. */
   readonly k: number;
   /** Fraction of (sample, classification) pairs the attack wins, over evalDraws fresh draws each. */
   readonly successRate: number;
@@ -23,16 +30,25 @@ export interface EotConvergenceRun {
   readonly lossPerStep: number[];
   /** Mean loss over the last quarter of steps minus that over the quarter before, relative to its size. */
   readonly lateGain: number;
+  /** Model queries of the run, in samples. */
   readonly queries: { readonly forward: number; readonly gradient: number };
+  /** Wall-clock time of the run, in milliseconds. */
   readonly elapsedMs: number;
 }
 
+/** What {@link eotConvergence} finds: one run per k and the verdict. */
 export interface EotConvergenceReport {
+  /** Canonical spec of the EOT-PGD attack (with the largest k). */
   readonly attack: string;
+  /** Samples attacked. */
   readonly samples: number;
+  /** Recorded loss steps of a run (steps times restarts). */
   readonly steps: number;
+  /** Fresh classifications per adversarial example used to measure success. */
   readonly evalDraws: number;
+  /** The tolerance the verdict used. */
   readonly tolerance: number;
+  /** One run per k, in increasing k. */
   readonly runs: EotConvergenceRun[];
   /** Success of the two largest k within tolerance and the largest k's loss no longer rising. */
   readonly converged: boolean;

@@ -6,6 +6,7 @@ import { type Batch, sampleSize } from '@mixnsqueeze/core';
  * their own objectives built from these pieces.
  */
 export interface LogitLoss {
+  /** Short name, e.g. `cross-entropy`. */
   readonly name: string;
   /** Fills value[i] and the row i of grad (N x classes) from logits (N x classes). */
   evaluate(logits: Batch, value: Float64Array, grad: Float32Array): void;

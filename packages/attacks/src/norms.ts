@@ -1,8 +1,12 @@
 import { type Batch, sampleSize } from '@mixnsqueeze/core';
 
+/** Per-sample norms of a perturbation, in feature units. */
 export interface PerturbationNorms {
+  /** Number of changed feature values per sample. */
   readonly l0: Float64Array;
+  /** Euclidean norm per sample. */
   readonly l2: Float64Array;
+  /** Largest absolute change per sample. */
   readonly linf: Float64Array;
 }
 

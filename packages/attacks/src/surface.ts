@@ -1,6 +1,10 @@
 import { type Batch, type Classifier } from '@mixnsqueeze/core';
 import { type LogitLoss } from './loss.ts';
 
+/**
+ * How gradients are obtained: `exact`, `bpda` (surrogate backward), `eot` (mean over draws), `spsa` or `nes`
+ * (estimated from logits).
+ */
 export type SurfaceKind = 'exact' | 'bpda' | 'eot' | 'spsa' | 'nes';
 
 /** What an attack gets from one evaluation of its loss. */
@@ -19,11 +23,16 @@ export interface LossAndGradient {
  * gradients estimated from logits. Every model call is counted, in samples.
  */
 export interface AttackSurface {
+  /** Which kind of surface this is. */
   readonly kind: SurfaceKind;
   /** Canonical spec, e.g. `eot:30`. */
   readonly spec: string;
+  /** The model (possibly a defense) the surface queries. */
   readonly model: Classifier;
+  /** Forward and gradient queries made so far, in samples. */
   readonly counts: { forward: number; gradient: number };
+  /** Logits of a batch (one forward query per sample). */
   logits(x: Batch): Promise<Batch>;
+  /** Per-sample loss, its input gradient and the logits at x. */
   lossAndGradient(x: Batch, loss: LogitLoss): Promise<LossAndGradient>;
 }

@@ -3,7 +3,8 @@ import { ParameterError, Registry, argmaxRows } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
 import { RowAdam } from '../src/adam.ts';
 import { ConstSearch } from '../src/binary-search.ts';
-import { Cw0 } from '../src/attacks/cw0.ts';
+import { ConstRounds } from '../src/const-rounds.ts';
+import { Cw0, freezeLeastUseful } from '../src/attacks/cw0.ts';
 import { Cw2, type Cw2Params } from '../src/attacks/cw2.ts';
 import { CwInf } from '../src/attacks/cwinf.ts';
 import { cwSucceeds } from '../src/cw-success.ts';
@@ -48,6 +49,31 @@ describe('CW building blocks', () => {
     expect(s.c[0]).toBeCloseTo((1e-3 + 1e-2) / 2);
     s.update(Uint8Array.of(0));
     expect(s.c[0]).toBeCloseTo((5.5e-3 + 1e-2) / 2);
+  });
+
+  it('rounds on c (CW-0, CW-inf): c grows after `iterations` steps, or at the first stalled check with abortEarly', () => {
+    const full = new ConstRounds(1, 1, 20, 2, 5, false);
+    for (let s = 0; s < 19; s++) expect(full.step(0, 1)).toBe(true);
+    expect(full.step(0, 1)).toBe(true);
+    expect(full.c[0]).toBe(2);
+    for (let s = 0; s < 20; s++) full.step(0, 1);
+    expect(full.c[0]).toBe(4);
+    for (let s = 0; s < 19; s++) full.step(0, 1);
+    expect(full.step(0, 1)).toBe(false);
+
+    // Checks every iterations/10 = 2 steps: a falling objective keeps the round going, a flat one ends it.
+    const early = new ConstRounds(1, 1, 20, 2, 5, true);
+    for (let s = 0; s < 8; s++) expect(early.step(0, 10 - s)).toBe(true);
+    expect(early.c[0]).toBe(1);
+    early.step(0, 3);
+    early.step(0, 3);
+    early.step(0, 3);
+    expect(early.c[0]).toBe(2);
+    // A solution restarts the round at the same c: the next check only sets the reference.
+    early.restart(0);
+    early.step(0, 100);
+    early.step(0, 100);
+    expect(early.c[0]).toBe(2);
   });
 
   it("CW's compare applies kappa against the wanted class", () => {
@@ -109,6 +135,34 @@ describe('CW-inf and CW-0', () => {
     for (let i = 0; i < 12; i++) expect(r.perturbationNorms.l0[i]!).toBeLessThan(l2.perturbationNorms.l0[i]!);
     const t = await new Cw0(p).run(model, x, labels, { target: 'next' });
     expect(count(t.success)).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe('CW-0 pixel freezing', () => {
+  it("scores a pixel as CW does, |sum of its channels' changes| * sum of |gradients|: changes that cancel count as none", () => {
+    // Two RGB-like pixels of 2 channels: A moved +0.5 / -0.5 (net 0), B moved +0.1 / +0.1.
+    const x = new Float32Array(4).fill(0.5);
+    const xs = Float32Array.of(1, 0, 0.6, 0.6);
+    const g = Float64Array.of(1, 1, 1, 1);
+    const frozen = new Uint8Array(4);
+    // Two pixels changed: at most ceil(0.3 * sqrt(2)) = 1 frozen per call, the lowest score first.
+    expect(freezeLeastUseful(x, xs, g, 0, 0, 4, 2, 1, frozen)).toBe(2);
+    expect(Array.from(frozen)).toEqual([1, 1, 0, 0]);
+  });
+});
+
+describe('abort early in CW-inf and CW-0 rounds', () => {
+  it('reaches the same successes with fewer gradient calls than running every failing round to the end', async () => {
+    const inf = { confidence: 0, lr: 0.02, iterations: 30, initialConst: 1e-3, largestConst: 20, constFactor: 2, decreaseFactor: 0.9 };
+    const slowInf = await new CwInf({ ...inf, abortEarly: false }).run(model, x, labels);
+    const fastInf = await new CwInf({ ...inf, abortEarly: true }).run(model, x, labels);
+    expect(count(fastInf.success)).toBe(count(slowInf.success));
+    expect(fastInf.queries.gradient).toBeLessThan(slowInf.queries.gradient);
+    const zero = { confidence: 0, lr: 0.05, iterations: 30, initialConst: 1e-2, largestConst: 2e3, constFactor: 2 };
+    const slow0 = await new Cw0({ ...zero, abortEarly: false }).run(model, x, labels);
+    const fast0 = await new Cw0({ ...zero, abortEarly: true }).run(model, x, labels);
+    expect(count(fast0.success)).toBe(count(slow0.success));
+    expect(fast0.queries.gradient).toBeLessThan(slow0.queries.gradient);
   });
 });
 

@@ -9,6 +9,7 @@ export class Binary implements Squeezer {
   readonly kind = 'squeezer';
   readonly id = 'binary';
   readonly gradient = 'bpda';
+  /** Threshold relative to the bounds, in (0, 1). */
   readonly threshold: number;
   readonly spec: string;
 

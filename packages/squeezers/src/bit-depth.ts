@@ -13,6 +13,7 @@ export class BitDepth implements Squeezer {
   readonly kind = 'squeezer';
   readonly id = 'bit-depth';
   readonly gradient = 'bpda';
+  /** Bits kept per value, 1..8. */
   readonly bits: number;
   readonly spec: string;
 

@@ -31,8 +31,11 @@ export interface DefenseOptions {
  * schedule is held in a private field: nothing reachable from this object exposes a key.
  */
 export class DefendedClassifier implements Classifier {
+  /** The undefended classifier the transformed inputs go to. */
   readonly base: Classifier;
+  /** The randomizer applied first, if any. */
   readonly randomizer: Randomizer | undefined;
+  /** The squeezers applied in order after the randomizer. */
   readonly squeezers: readonly Squeezer[];
   readonly space: FeatureSpace;
   readonly classes: number;

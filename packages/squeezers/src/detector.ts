@@ -15,8 +15,11 @@ import { fromUint8, toUint8 } from './quantize.ts';
  * to the raw input (not chained), range [0, 2]. x is flagged iff score > threshold (strict).
  */
 export class SqueezeDetector {
+  /** The classifier whose predictions are compared. */
   readonly model: Classifier;
+  /** The squeezers, each applied to the raw input. */
   readonly squeezers: readonly Squeezer[];
+  /** Score above which an input is flagged, in [0, 2]; undefined until passed or set by `fit()`. */
   threshold: number | undefined;
 
   constructor(model: Classifier, squeezers: readonly Squeezer[], threshold?: number) {

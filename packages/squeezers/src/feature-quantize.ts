@@ -13,6 +13,7 @@ export class FeatureQuantize implements Squeezer {
   readonly kind = 'squeezer';
   readonly id = 'quantize';
   readonly gradient = 'bpda';
+  /** Values kept per feature range (at least 2). */
   readonly levels: number;
   readonly spec: string;
 

@@ -12,6 +12,7 @@ export class GaussianNoise implements Randomizer {
   readonly kind = 'randomizer';
   readonly id = 'gaussian';
   readonly gradient = 'exact';
+  /** Standard deviation of the noise, relative to hi - lo (per feature in tabular spaces). */
   readonly sigma: number;
   readonly spec: string;
   readonly active: boolean;

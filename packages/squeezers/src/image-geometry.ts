@@ -2,11 +2,17 @@ import { type Batch, type FeatureSpace, ShapeError } from '@mixnsqueeze/core';
 
 /** Where pixel (i, j) of channel c of a sample lives: offset i*rowStride + j*colStride + c*chStride. */
 export interface ImageGeometry {
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
+  /** Number of channels (1 for N x H x W batches). */
   readonly channels: number;
+  /** Offset between vertically adjacent pixels, in values. */
   readonly rowStride: number;
+  /** Offset between horizontally adjacent pixels, in values. */
   readonly colStride: number;
+  /** Offset between channels of one pixel, in values. */
   readonly chStride: number;
 }
 

@@ -15,6 +15,7 @@ export class Median implements Squeezer {
   readonly kind = 'squeezer';
   readonly id = 'median';
   readonly gradient = 'exact';
+  /** Window side k. */
   readonly size: number;
   readonly spec: string;
   #plane = new Float64Array(0);

@@ -16,8 +16,11 @@ export class NonLocalMeans implements Squeezer {
   readonly kind = 'squeezer';
   readonly id = 'nlm';
   readonly gradient = 'bpda';
+  /** Search window side, odd, in pixels. */
   readonly search: number;
+  /** Patch side, odd, in pixels. */
   readonly patch: number;
+  /** Filter strength on the uint8 scale (hColor = h for color images). */
   readonly h: number;
   readonly spec: string;
 

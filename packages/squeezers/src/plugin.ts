@@ -26,6 +26,7 @@ const resample = z
 const odd = (what: string) =>
   z.number().int().min(1).max(63).refine((v) => v % 2 === 1, { message: `${what} must be odd` });
 
+/** Registry component `bit-depth` ({@link BitDepth}): `bit-depth:4` or `bit-depth:bits=4`. */
 export const bitDepthComponent = defineComponent({
   id: 'bit-depth',
   role: 'squeezer',
@@ -36,6 +37,7 @@ export const bitDepthComponent = defineComponent({
   create: (p) => new BitDepth(p.bits),
 });
 
+/** Registry component `binary` ({@link Binary}): `binary:0.5`; threshold defaults to 0.5. */
 export const binaryComponent = defineComponent({
   id: 'binary',
   role: 'squeezer',
@@ -48,6 +50,7 @@ export const binaryComponent = defineComponent({
   create: (p) => new Binary(p.threshold),
 });
 
+/** Registry component `median` ({@link Median}): `median:2x2` or `median:size=3`; square windows only. */
 export const medianComponent = defineComponent({
   id: 'median',
   role: 'squeezer',
@@ -63,6 +66,7 @@ export const medianComponent = defineComponent({
   create: (p) => new Median(p.size),
 });
 
+/** Registry component `nlm` ({@link NonLocalMeans}): `nlm:11-3-4` (search-patch-h). */
 export const nlmComponent = defineComponent({
   id: 'nlm',
   role: 'squeezer',
@@ -81,6 +85,10 @@ export const nlmComponent = defineComponent({
   create: (p) => new NonLocalMeans(p.search, p.patch, p.h),
 });
 
+/**
+ * Registry component `uniform` ({@link UniformNoise}), the Mix'n'Squeeze randomizer: `uniform:0.2` or
+ * `uniform:delta=0.1,resample=0.05`.
+ */
 export const uniformComponent = defineComponent({
   id: 'uniform',
   role: 'randomizer',
@@ -94,6 +102,7 @@ export const uniformComponent = defineComponent({
   create: (p) => new UniformNoise(p.delta, { resample: p.resample }),
 });
 
+/** Registry component `gaussian` ({@link GaussianNoise}): `gaussian:0.1` or `gaussian:sigma=0.05,resample=0.1`. */
 export const gaussianComponent = defineComponent({
   id: 'gaussian',
   role: 'randomizer',
@@ -107,6 +116,7 @@ export const gaussianComponent = defineComponent({
   create: (p) => new GaussianNoise(p.sigma, { resample: p.resample }),
 });
 
+/** Registry component `quantize` ({@link FeatureQuantize}), per-feature quantization of tables: `quantize:8`. */
 export const quantizeComponent = defineComponent({
   id: 'quantize',
   role: 'squeezer',
@@ -117,6 +127,7 @@ export const quantizeComponent = defineComponent({
   create: (p) => new FeatureQuantize(p.levels),
 });
 
+/** Registry component `median1d` ({@link TimeMedian}) for 1-D signals: `median1d:3`. */
 export const timeMedianComponent = defineComponent({
   id: 'median1d',
   role: 'squeezer',
@@ -127,6 +138,9 @@ export const timeMedianComponent = defineComponent({
   create: (p) => new TimeMedian(p.window),
 });
 
+/**
+ * Registry component `time-quantize` ({@link TimeQuantize}) for 1-D signals: `time-quantize:4` (levels default to 16).
+ */
 export const timeQuantizeComponent = defineComponent({
   id: 'time-quantize',
   role: 'squeezer',

@@ -14,6 +14,7 @@ export class TimeMedian implements Squeezer {
   readonly kind = 'squeezer';
   readonly id = 'median1d';
   readonly gradient = 'exact';
+  /** Window length in time steps. */
   readonly window: number;
   readonly spec: string;
   #win = new Float64Array(0);

@@ -13,7 +13,9 @@ export class TimeQuantize implements Squeezer {
   readonly kind = 'squeezer';
   readonly id = 'time-quantize';
   readonly gradient = 'bpda';
+  /** Time steps per window (1: amplitude quantization only). */
   readonly window: number;
+  /** Amplitude values kept over the bounds. */
   readonly levels: number;
   readonly spec: string;
 

@@ -15,6 +15,7 @@ export class UniformNoise implements Randomizer {
   readonly kind = 'randomizer';
   readonly id = 'uniform';
   readonly gradient = 'exact';
+  /** Half-width of the noise, relative to hi - lo (per feature in tabular spaces). */
   readonly delta: number;
   readonly spec: string;
   readonly active: boolean;

@@ -6,11 +6,13 @@ import { crossEntropyLoss } from '../loss.ts';
 import { project } from '../norms.ts';
 import { attackComponent } from '../presets.ts';
 
+/** Zod schema of the BIM parameters (defaults: eps 0.3, alpha 0.06, 10 steps). */
 export const bimParams = z.strictObject({
   eps: z.number().gt(0).max(1).default(0.3).describe('L-inf budget, relative to the bounds'),
   step: z.number().gt(0).max(1).default(0.06).describe('step size alpha per iteration, relative to the bounds'),
   steps: z.number().int().min(1).max(100_000).default(10).describe('number of iterations'),
 });
+/** Parameters of {@link Bim}, as validated by {@link bimParams}. */
 export type BimParams = z.infer<typeof bimParams>;
 
 /**
@@ -53,6 +55,7 @@ export class Bim extends AttackBase<BimParams> {
   }
 }
 
+/** Registry component `bim` ({@link Bim}) with presets. */
 export const bimComponent = attackComponent({
   id: 'bim',
   summary: 'Basic Iterative Method (Kurakin et al. 2017), L-inf, iterated FGSM',

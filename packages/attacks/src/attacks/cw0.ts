@@ -115,7 +115,7 @@ function pixelChannels(space: FeatureSpace): number {
  * allowed pixels in ascending score order until one scores above 0.01 or 0.3 * sqrt(changed
  * pixels) are frozen. Returns the number of features still allowed.
  */
-function freezeLeastUseful(
+export function freezeLeastUseful(
   x: Float32Array,
   xs: Float32Array,
   g: Float64Array,

@@ -4,6 +4,7 @@ import { AttackBase, type AttackContext } from '../attack-base.ts';
 import { logitGradients } from '../logit-gradients.ts';
 import { attackComponent } from '../presets.ts';
 
+/** Zod schema of the DeepFool parameters (defaults: logits, overshoot 0.02). */
 export const deepFoolParams = z.strictObject({
   candidates: z.number().int().min(2).max(1000).default(10).describe('classes considered, the label included: the top ones on the clean input'),
   steps: z.number().int().min(1).max(10_000).default(50).describe('maximum iterations'),
@@ -13,6 +14,7 @@ export const deepFoolParams = z.strictObject({
     .default('logits')
     .describe('what f_k - f_y is measured on; gradients are always of the logits (probabilities: as the reference code)'),
 });
+/** Parameters of {@link DeepFool}, as validated by {@link deepFoolParams}. */
 export type DeepFoolParams = z.infer<typeof deepFoolParams>;
 
 /**
@@ -144,6 +146,7 @@ function softmax(z: Float32Array): Float64Array {
   return p;
 }
 
+/** Registry component `deepfool` ({@link DeepFool}) with presets. */
 export const deepFoolComponent = attackComponent({
   id: 'deepfool',
   summary: 'DeepFool (Moosavi-Dezfooli et al. 2016), L2, untargeted, minimal perturbation',

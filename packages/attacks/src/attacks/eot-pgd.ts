@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { attackComponent } from '../presets.ts';
 import { Pgd, pgdShape } from './pgd.ts';
 
+/** Zod schema of the EOT-PGD parameters: those of PGD plus `k`, the draws per step (default 30). */
 export const eotPgdParams = z.strictObject({
   ...pgdShape,
   k: z.number().int().min(1).max(10_000).default(30).describe('EOT draws of the defense randomness averaged per gradient'),
 });
+/** Parameters of {@link EotPgd}, as validated by {@link eotPgdParams}. */
 export type EotPgdParams = z.infer<typeof eotPgdParams>;
 
 /**
@@ -32,6 +34,7 @@ export class EotPgd extends Pgd<EotPgdParams> {
   }
 }
 
+/** Registry component `eot-pgd` ({@link EotPgd}). */
 export const eotPgdComponent = attackComponent({
   id: 'eot-pgd',
   summary: 'EOT-PGD (Athalye et al. 2018): PGD on the mean gradient of k draws of the defense randomness',

@@ -4,9 +4,11 @@ import { AttackBase, type AttackContext } from '../attack-base.ts';
 import { crossEntropyLoss } from '../loss.ts';
 import { attackComponent } from '../presets.ts';
 
+/** Zod schema of the FGSM parameters (default eps 0.3). */
 export const fgsmParams = z.strictObject({
   eps: z.number().gt(0).max(1).default(0.3).describe('L-inf budget, relative to the bounds'),
 });
+/** Parameters of {@link Fgsm}, as validated by {@link fgsmParams}. */
 export type FgsmParams = z.infer<typeof fgsmParams>;
 
 /**
@@ -35,6 +37,7 @@ export class Fgsm extends AttackBase<FgsmParams> {
   }
 }
 
+/** Registry component `fgsm` ({@link Fgsm}) with presets. */
 export const fgsmComponent = attackComponent({
   id: 'fgsm',
   summary: 'Fast Gradient Sign Method (Goodfellow et al. 2015), L-inf, one step',

@@ -4,6 +4,7 @@ import { AttackBase, type AttackContext } from '../attack-base.ts';
 import { logitGradients } from '../logit-gradients.ts';
 import { attackComponent } from '../presets.ts';
 
+/** Zod schema of the JSMA parameters (defaults: theta 1.0, gamma 0.1). */
 export const jsmaParams = z.strictObject({
   theta: z
     .number()
@@ -14,6 +15,7 @@ export const jsmaParams = z.strictObject({
     .describe('change applied to each chosen feature, relative to the bounds (> 0 increases, < 0 decreases)'),
   gamma: z.number().gt(0).max(1).default(0.1).describe('largest fraction of the features that may be changed'),
 });
+/** Parameters of {@link Jsma}, as validated by {@link jsmaParams}. */
 export type JsmaParams = z.infer<typeof jsmaParams>;
 
 /**
@@ -123,6 +125,7 @@ function argmaxRow(z: Float32Array, row: number, k: number): number {
   return best;
 }
 
+/** Registry component `jsma` ({@link Jsma}) with presets. */
 export const jsmaComponent = attackComponent({
   id: 'jsma',
   summary: 'Jacobian-based Saliency Map Attack (Papernot et al. 2016), L0, targeted, pairwise saliency',

@@ -15,7 +15,9 @@ export const pgdShape = {
   restarts: z.number().int().min(1).max(1000).default(1).describe('random restarts; each sample keeps its best'),
   randomStart: z.boolean().default(true).describe('start from a uniform point of the eps-ball (else from x)'),
 };
+/** Zod schema of the PGD parameters (defaults: L-inf, eps 0.3, step 0.01, 40 steps, 1 restart, random start). */
 export const pgdParams = z.strictObject(pgdShape);
+/** Parameters of {@link Pgd}, as validated by {@link pgdParams}. */
 export type PgdParams = z.infer<typeof pgdParams>;
 
 /**
@@ -97,6 +99,7 @@ async function keepBest(
   }
 }
 
+/** Registry component `pgd` ({@link Pgd}) with presets. */
 export const pgdComponent = attackComponent({
   id: 'pgd',
   summary: 'Projected Gradient Descent (Madry et al. 2018), L-inf or L2, random start, restarts',

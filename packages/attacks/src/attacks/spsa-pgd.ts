@@ -7,6 +7,7 @@ import { cwMarginLoss } from '../loss.ts';
 import { project } from '../norms.ts';
 import { attackComponent } from '../presets.ts';
 
+/** Zod schema of the SPSA attack parameters (defaults: eps 0.3, 100 iterations, lr 0.01). */
 export const spsaParams = z.strictObject({
   eps: z.number().gt(0).max(1).default(0.3).describe('L-inf budget, relative to the bounds'),
   steps: z.number().int().min(1).max(100_000).default(100).describe('iterations'),
@@ -15,6 +16,7 @@ export const spsaParams = z.strictObject({
   delta: z.number().gt(0).max(0.5).default(0.01).describe('SPSA probe size, relative to the bounds'),
   earlyStop: z.boolean().default(true).describe('freeze a sample once its iterate is adversarial (saves queries)'),
 });
+/** Parameters of {@link SpsaPgd}, as validated by {@link spsaParams}. */
 export type SpsaParams = z.infer<typeof spsaParams>;
 
 /**
@@ -86,6 +88,7 @@ export class SpsaPgd extends AttackBase<SpsaParams> {
   }
 }
 
+/** Registry component `spsa` ({@link SpsaPgd}) with presets. */
 export const spsaPgdComponent = attackComponent({
   id: 'spsa-pgd',
   summary: 'SPSA attack (Uesato et al. 2018), L-inf, black box: Adam on SPSA gradient estimates from logits',

@@ -31,6 +31,7 @@ interface Sidecar {
  */
 export class AdversarialCache {
   constructor(
+    /** Directory of the entries (default: {@link defaultCacheDir}). */
     readonly dir: string = defaultCacheDir(),
     private readonly warn: (message: string) => void = () => {},
   ) {}

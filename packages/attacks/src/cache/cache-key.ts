@@ -9,11 +9,15 @@ export interface AdversarialSetKey {
   readonly defense: readonly string[];
   /** Dataset id or fingerprint, and which of its samples were attacked. */
   readonly dataset: string;
+  /** Which samples of the dataset were attacked, as the caller identifies them (e.g. a fingerprint of the indices). */
   readonly slice: string;
   /** Canonical attack spec with every parameter (AttackBase.spec). */
   readonly attack: string;
+  /** Canonical surface spec. */
   readonly surface: string;
+  /** Target mode of the run (`untargeted`, `next`, `ll`). */
   readonly target: string;
+  /** Seed of the attack's own randomness. */
   readonly seed: string;
   /** Anything else the result depends on (batch size, backend, ...). */
   readonly extra?: Readonly<Record<string, string | number | boolean>>;

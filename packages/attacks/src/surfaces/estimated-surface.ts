@@ -18,7 +18,9 @@ export class EstimatedSurface implements AttackSurface {
   constructor(
     readonly model: Classifier,
     readonly kind: 'spsa' | 'nes',
+    /** Direction pairs per estimate. */
     readonly samples: number,
+    /** Probe step, relative to the bound width. */
     readonly step: number,
     private readonly prg: KeyedPrg,
   ) {

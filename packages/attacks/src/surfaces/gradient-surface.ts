@@ -16,6 +16,7 @@ export class GradientSurface implements AttackSurface {
   constructor(
     readonly model: DifferentiableClassifier,
     readonly kind: 'exact' | 'bpda' | 'eot',
+    /** Draws averaged per evaluation (`eot` only; 1 otherwise). */
     readonly draws = 1,
   ) {
     this.spec = kind === 'eot' ? `eot:${draws}` : kind;

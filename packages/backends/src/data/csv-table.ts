@@ -4,6 +4,7 @@ import { FileAccessError, FormatError, featureSpace, makeBatch } from '@mixnsque
 import { type Dataset } from './dataset.ts';
 import { labelsFromText } from './labels.ts';
 
+/** Options of reading a CSV table as a dataset. */
 export interface CsvTableOptions {
   /** Column holding the class (name with a header, 0-based index without). Default: `label`, else the last column. */
   readonly labelColumn?: string | number;

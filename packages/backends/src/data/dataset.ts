@@ -2,9 +2,13 @@ import { type Batch, type FeatureSpace, makeBatch } from '@mixnsqueeze/core';
 
 /** A labelled set of samples: values in the space's bounds ([0, 1] for images, NHWC). */
 export interface Dataset {
+  /** The samples, N x sample shape. */
   readonly x: Batch;
+  /** Class index of each sample. */
   readonly labels: Int32Array;
+  /** The space the samples live in. */
   readonly space: FeatureSpace;
+  /** Class names by index, when the source names them. */
   readonly classNames?: readonly string[];
   /** Which data this is, for reports (e.g. "JPEG CIFAR-10 test (10,000 images from ...)"). */
   readonly description?: string;

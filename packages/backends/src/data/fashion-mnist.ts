@@ -7,6 +7,7 @@ import { readIdxFile } from './idx.ts';
 /** Where the Debian package `dataset-fashion-mnist` installs the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** Fashion-MNIST class names by label. */
 export const FASHION_NAMES: readonly string[] = [
   'T-shirt/top',
   'Trouser',

@@ -4,7 +4,9 @@ import { FileAccessError, FormatError } from '@mixnsqueeze/core';
 
 /** An IDX array (LeCun's MNIST format): dimensions and values in file order. */
 export interface IdxArray {
+  /** Size of each dimension. */
   readonly dims: readonly number[];
+  /** The values, typed by the file's element type. */
   readonly data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 }
 

@@ -6,7 +6,9 @@ import { readIdxFile } from './idx.ts';
 
 /** Integer class labels, with names when the source named its classes. */
 export interface Labels {
+  /** Class index of each sample. */
   readonly labels: Int32Array;
+  /** Class names by index, when the source used names. */
   readonly classNames?: readonly string[];
 }
 

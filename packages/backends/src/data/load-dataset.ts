@@ -14,13 +14,17 @@ import { PNG_LABELS_FILE, loadPngFolder } from './png-folder.ts';
 
 /** Ids of the built-in datasets (the same words as the zoo's model ids). */
 export const DATASET_IDS = ['mnist', 'fashion-mnist'] as const;
+/** Id of a built-in image dataset: `mnist` or `fashion-mnist`. */
 export type DatasetId = (typeof DATASET_IDS)[number];
 
+/** Whether a string is the id of a built-in image dataset. */
 export function isDatasetId(s: string): s is DatasetId {
   return (DATASET_IDS as readonly string[]).includes(s);
 }
 
+/** Options of {@link loadBuiltinDataset}. */
 export interface BuiltinDatasetOptions {
+  /** Which split to load (default `test`). */
   readonly split?: Split;
   /** Directory of Fashion-MNIST's IDX files (default: the Debian package's). */
   readonly dataDir?: string;
@@ -32,6 +36,7 @@ export async function loadBuiltinDataset(id: DatasetId, options: BuiltinDatasetO
   return id === 'mnist' ? loadMnist(split) : loadFashionMnist(split, options.dataDir);
 }
 
+/** Options of {@link loadDataset}: those of the built-in datasets and of CSV tables, plus a labels file. */
 export interface LoadDatasetOptions extends BuiltinDatasetOptions, CsvTableOptions {
   /** Labels file for an `.npy` or IDX images file (.npy, IDX, or text). */
   readonly labels?: string;

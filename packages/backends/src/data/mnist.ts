@@ -12,6 +12,7 @@ export const MNIST_TEST_SIZE = 2000;
 /** Master seed of the split permutation; changing it changes which digits are held out. */
 const SPLIT_SEED = 'mixnsqueeze/mnist-split/v1';
 
+/** MNIST class names by label (the digits). */
 export const DIGIT_NAMES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 interface MnistAll {

@@ -5,6 +5,7 @@ import { type FeatureSpace, FileAccessError, derivedKeys, makeBatch, tabularSpac
 import { type Dataset, type Split } from './dataset.ts';
 import { shuffledIndices } from './shuffle.ts';
 
+/** The penguin species, in label order. */
 export const PENGUIN_SPECIES = ['Adelie', 'Chinstrap', 'Gentoo'] as const;
 const ISLANDS = ['Biscoe', 'Dream', 'Torgersen'] as const;
 const SEXES = ['FEMALE', 'MALE'] as const;

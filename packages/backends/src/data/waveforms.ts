@@ -1,6 +1,7 @@
 import { type FeatureSpace, type KeyedPrg, derivedKeys, makeBatch, signalSpace } from '@mixnsqueeze/core';
 import { type Dataset, type Split } from './dataset.ts';
 
+/** The waveform shapes, in label order. */
 export const WAVEFORM_CLASSES = ['sine', 'square', 'sawtooth', 'triangle'] as const;
 /** Time steps per signal. */
 export const WAVEFORM_LENGTH = 64;

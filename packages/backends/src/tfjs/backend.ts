@@ -8,6 +8,7 @@ import { registerWasmConvGradients } from './conv-gradient.ts';
 
 /** The tfjs backends this package can run on, fastest first. */
 export type TfjsBackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+/** Every tfjs backend name, fastest first (the order auto-selection tries). */
 export const TFJS_BACKENDS: readonly TfjsBackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
 
 const NODE_PACKAGES: Record<'node-gpu' | 'node', string> = {

@@ -7,11 +7,17 @@ import { fileModelIo } from './file-io.ts';
 
 /** What a training run records after each epoch; also the training log's history rows. */
 export interface EpochRecord {
+  /** Epoch number, from 1. */
   readonly epoch: number;
+  /** Mean training loss (cross-entropy) over the epoch. */
   readonly loss: number;
+  /** Accuracy on the training batches during the epoch, in [0, 1]. */
   readonly trainAccuracy: number;
+  /** Accuracy on the test set after the epoch, in [0, 1]. */
   readonly testAccuracy: number;
+  /** Learning rate used during the epoch. */
   readonly learningRate: number;
+  /** Wall-clock duration of the epoch, in seconds. */
   readonly seconds: number;
 }
 
@@ -30,11 +36,13 @@ interface CheckpointState {
  * complete checkpoint, so a run killed mid-save resumes from the previous epoch.
  */
 export class Checkpoint {
+  /** The checkpoint directory. */
   readonly dir: string;
   constructor(dir: string) {
     this.dir = dir;
   }
 
+  /** Saves model, optimizer slots and state (config and history), state.json last and atomically. */
   async save(model: tf.LayersModel, optimizer: tf.Optimizer, config: RunConfig, history: EpochRecord[]): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await model.save(fileModelIo(join(this.dir, 'model.json')));

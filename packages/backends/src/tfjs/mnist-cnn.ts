@@ -2,9 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Options of the Carlini CNN; the defaults are the MNIST model of reference.md section 5. */
 export interface MnistCnnOptions {
+  /** Input height in pixels (default 28). */
   readonly height?: number;
+  /** Input width in pixels (default 28). */
   readonly width?: number;
+  /** Input channels (default 1). */
   readonly channels?: number;
+  /** Number of classes (default 10). */
   readonly classes?: number;
   /** Seed of the Glorot-uniform kernel initialisers (layer i uses seed + i), for reproducible training. */
   readonly seed?: number;

@@ -17,6 +17,7 @@ import {
 import { type TfjsBackendName, useTfjsBackend } from './backend.ts';
 import { fileModelIo } from './file-io.ts';
 
+/** Options of {@link TfjsClassifier} and its loaders; every field is optional. */
 export interface TfjsClassifierOptions {
   /** Force a tfjs backend (default: the fastest available, chosen once per process). */
   readonly backend?: TfjsBackendName;
@@ -32,8 +33,11 @@ export interface TfjsClassifierOptions {
 
 /** What the project stores under `userDefinedMetadata.mixnsqueeze` in a model.json. */
 export interface ModelMetadata {
+  /** Class names by index. */
   readonly classNames?: readonly string[];
+  /** Feature bounds the model was trained on. */
   readonly bounds?: readonly [number, number];
+  /** Id of the dataset it was trained on. */
   readonly dataset?: string;
   /** The full input space (tabular schema, layout), for models outside images. */
   readonly space?: FeatureSpaceJson;
@@ -58,6 +62,7 @@ export class TfjsClassifier implements DifferentiableClassifier {
   readonly classes: number;
   readonly stochastic = false;
   readonly classNames?: readonly string[];
+  /** The underlying tfjs layers model. */
   readonly model: tf.LayersModel;
   readonly #batchSize: number;
 
@@ -153,18 +158,26 @@ export class TfjsClassifier implements DifferentiableClassifier {
     }
     const k = this.classes;
     let logits: Batch | undefined;
+    // An exception thrown while the tape records leaks its tensors: keep it until the tape is done.
+    let failure: { error: unknown } | undefined;
     const grad = tf.tidy(() =>
       tf.grad((z: tf.Tensor) => {
         const out = this.model.apply(z, { training: false }) as tf.Tensor;
         logits = makeBatch((out.dataSync() as Float32Array).slice(), [n, k]);
-        const seed = seedOf(logits);
-        if (seed.shape.length !== 2 || seed.shape[0] !== n || seed.shape[1] !== k) {
-          throw new ShapeError(`vjpWith: expected a seed of shape [${n}, ${k}], got [${seed.shape.join(', ')}].`);
+        let seed: Batch | undefined;
+        try {
+          seed = seedOf(logits);
+          if (seed.shape.length !== 2 || seed.shape[0] !== n || seed.shape[1] !== k) {
+            throw new ShapeError(`vjpWith: expected a seed of shape [${n}, ${k}], got [${seed.shape.join(', ')}].`);
+          }
+        } catch (error) {
+          failure = { error };
         }
-        return tf.sum(tf.mul(out, tf.tensor2d(seed.data, [n, k])));
+        return tf.sum(failure ? tf.mul(out, 0) : tf.mul(out, tf.tensor2d(seed!.data, [n, k])));
       })(tf.tensor(x.data, [n, ...this.space.shape])),
     );
     try {
+      if (failure) throw failure.error;
       return { logits: logits!, grad: makeBatch((await grad.data()) as Float32Array, x.shape) };
     } finally {
       grad.dispose();

@@ -7,32 +7,47 @@ import { Checkpoint, type EpochRecord, type RunConfig } from './checkpoint.ts';
 import { fileModelIo } from './file-io.ts';
 import { trainingPrg, withSeededMathRandom } from './seeded-random.ts';
 
+/** Options of {@link trainModel}. */
 export interface TrainOptions {
   /** Dataset name, recorded in the log and the checkpoint's configuration. */
   readonly dataset: string;
+  /** Total epochs to train (a resumed run continues up to this number). */
   readonly epochs: number;
+  /** Seed of initialisation, shuffling and augmentation. */
   readonly seed: number;
+  /** Directory of the trained model, its log and its checkpoint. */
   readonly outDir: string;
+  /** Samples per training step (default 128). */
   readonly batchSize?: number;
   /** Adam's initial learning rate; halved every `decayEvery` epochs. */
   readonly learningRate?: number;
+  /** Halve the learning rate every this many epochs (default 0: constant). */
   readonly decayEvery?: number;
   /** Random translation of each training image by up to this many pixels (0: none). */
   readonly shift?: number;
   /** Name of the tfjs backend in use, for the log. */
   readonly backend?: string;
+  /** Progress after each training batch: epoch, batches done and total, current loss. */
   readonly onBatch?: (epoch: number, done: number, total: number, loss: number) => void;
+  /** Called after each epoch with its record; `resumed` is true for epochs restored from the checkpoint. */
   readonly onEpoch?: (record: EpochRecord, resumed: boolean) => void;
 }
 
 /** The JSON training log written next to the trained model. */
 export interface TrainingLog {
+  /** Dataset name. */
   readonly dataset: string;
+  /** The run's configuration (dataset, seed, batch size, learning rate, decay, shift). */
   readonly config: RunConfig;
+  /** Number of trainable and non-trainable parameters of the model. */
   readonly parameters: number;
+  /** Training samples. */
   readonly trainSize: number;
+  /** Test samples. */
   readonly testSize: number;
+  /** One record per epoch. */
   readonly history: EpochRecord[];
+  /** Final accuracy on the test set, in [0, 1]. */
   readonly testAccuracy: number;
 }
 

@@ -56,14 +56,23 @@ export function domainModel(id: DomainDatasetId, seed: number): tf.Sequential {
   });
 }
 
+/** The JSON training log of a domain model (training-log.json). */
 export interface DomainTrainingLog {
+  /** The dataset it was trained on. */
   readonly dataset: DomainDatasetId;
+  /** The recipe used. */
   readonly recipe: DomainRecipe;
+  /** Number of parameters of the model. */
   readonly parameters: number;
+  /** Training samples. */
   readonly trainSize: number;
+  /** Test samples. */
   readonly testSize: number;
+  /** Final accuracy on the training split, in [0, 1]. */
   readonly trainAccuracy: number;
+  /** Final accuracy on the test split, in [0, 1]. */
   readonly testAccuracy: number;
+  /** Name of the tfjs backend it was trained on. */
   readonly backend: string;
 }
 

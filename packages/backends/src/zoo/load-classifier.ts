@@ -6,6 +6,7 @@ import { type TfjsBackendName } from '../tfjs/backend.ts';
 import { TfjsClassifier } from '../tfjs/tfjs-classifier.ts';
 import { ZOO, isZooId } from './zoo.ts';
 
+/** Options of {@link loadClassifier}; each applies to the kinds of model it names. */
 export interface LoadClassifierOptions {
   /** tfjs backend for zoo ids and model.json files. */
   readonly backend?: TfjsBackendName;
@@ -13,6 +14,7 @@ export interface LoadClassifierOptions {
   readonly executionProvider?: ExecutionProvider;
   /** Further options for `OnnxClassifier.load` (workers, threads, space). */
   readonly onnx?: OnnxClassifierOptions;
+  /** Class names by index (default: from the model's metadata or the zoo entry). */
   readonly classNames?: readonly string[];
   /** Where the one-line backend notice goes (default stderr). */
   readonly log?: (line: string) => void;

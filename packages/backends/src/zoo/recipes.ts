@@ -2,13 +2,17 @@ import { type DatasetId } from '../data/load-dataset.ts';
 
 /** How a zoo model is trained; `mixnsqueeze train <id>` uses these unless told otherwise. */
 export interface TrainingRecipe {
+  /** Training epochs. */
   readonly epochs: number;
+  /** Samples per training step. */
   readonly batchSize: number;
+  /** Initial learning rate of Adam. */
   readonly learningRate: number;
   /** Halve the learning rate every this many epochs (0: constant). */
   readonly decayEvery: number;
   /** Random translation of training images by up to this many pixels. */
   readonly shift: number;
+  /** Seed of initialisation, shuffling and augmentation. */
   readonly seed: number;
 }
 

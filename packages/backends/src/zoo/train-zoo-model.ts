@@ -5,15 +5,23 @@ import { mnistCnn } from '../tfjs/mnist-cnn.ts';
 import { type TrainingLog, trainModel } from '../tfjs/train.ts';
 import { RECIPES } from './recipes.ts';
 
+/** Options of {@link trainZooModel}; unset fields come from the dataset's recipe. */
 export interface TrainZooModelOptions {
+  /** Directory of the trained model, its log and its checkpoint. */
   readonly outDir: string;
+  /** Epochs to train (default: the recipe's). */
   readonly epochs?: number;
+  /** Training seed (default: the recipe's). */
   readonly seed?: number;
+  /** tfjs backend to train on (default: the fastest available). */
   readonly backend?: TfjsBackendName;
+  /** Directory of Fashion-MNIST's IDX files (default: the Debian package's). */
   readonly dataDir?: string;
   /** Where the one-line backend notice goes (default stderr). */
   readonly log?: (line: string) => void;
+  /** Progress after each training batch: epoch, batches done and total, current loss. */
   readonly onBatch?: (epoch: number, done: number, total: number, loss: number) => void;
+  /** Called after each epoch with its record; `resumed` is true for epochs restored from the checkpoint. */
   readonly onEpoch?: (record: EpochRecord, resumed: boolean) => void;
 }
 

@@ -8,16 +8,20 @@ import { FASHION_NAMES } from '../data/fashion-mnist.ts';
 
 /** Ids of the shipped models. */
 export const ZOO_IDS = ['mnist', 'fashion-mnist', 'cifar10-resnet8', 'penguins', 'waveforms'] as const;
+/** Id of a shipped model. */
 export type ZooId = (typeof ZOO_IDS)[number];
 
 /** A shipped model: where its tfjs files are and what it classifies. */
 export interface ZooEntry {
+  /** The model's id. */
   readonly id: ZooId;
   /** The data it classifies: a built-in dataset id, or `cifar10` (user-supplied files). */
   readonly dataset: 'mnist' | 'fashion-mnist' | 'cifar10' | DomainDatasetId;
   /** Absolute path of the tfjs model.json (resolved relative to this package); model.onnx lies beside it. */
   readonly modelJson: string;
+  /** Class names by label. */
   readonly classNames: readonly string[];
+  /** One-line description (architecture, accuracy). */
   readonly summary: string;
 }
 
@@ -64,6 +68,7 @@ export const ZOO: Readonly<Record<ZooId, ZooEntry>> = {
   },
 };
 
+/** Whether a string is the id of a shipped model. */
 export function isZooId(s: string): s is ZooId {
   return Object.hasOwn(ZOO, s);
 }
