@@ -6,9 +6,11 @@ import { type LayerJson, layersGraph } from './layers-artifacts.ts';
 import { OnnxGraphBuilder } from './onnx-graph-builder.ts';
 import { UnsupportedLayerError } from './unsupported-layer-error.ts';
 
-/** Names of the exported graph's input and output, and its symbolic batch axis. */
+/** Name of the exported graph's input. */
 export const EXPORT_INPUT = 'input';
+/** Name of the exported graph's output (logits). */
 export const EXPORT_OUTPUT = 'logits';
+// The symbolic batch axis.
 const BATCH = 'N';
 
 function inputShape(layers: readonly LayerJson[]): number[] {

@@ -23,6 +23,7 @@ import { fromModelLayout, modelFeed, zeroFeed } from './model-feed.ts';
 import { type InputLayout, type ModelSignature, modelSignature } from './model-signature.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider, createSession, loadOrt, modelLoadError, ortReason } from './ort-session.ts';
 
+/** How `OnnxClassifier.load` runs a model: provider, threads, workers, space, gradients. */
 export interface OnnxClassifierOptions {
   /** 'cpu' (default), or 'cuda' / 'webgpu' where this machine's onnxruntime-node can use them. */
   readonly executionProvider?: ExecutionProvider;
@@ -50,13 +51,19 @@ export interface OnnxClassifierOptions {
 
 /** How a loaded ONNX classifier runs, for logs and reports. */
 export interface OnnxModelInfo {
+  /** The .onnx file. */
   readonly path: string;
+  /** The graph input fed with the batch. */
   readonly inputName: string;
+  /** The graph output read as logits. */
   readonly outputName: string;
   /** Memory layout the model takes; NHWC batches are transposed for 'nchw'. */
   readonly layout: InputLayout;
+  /** The execution provider the sessions use. */
   readonly executionProvider: ExecutionProvider;
+  /** Worker threads, one session each (1: a session in this thread). */
   readonly workers: number;
+  /** Intra-op threads per session. */
   readonly intraOpThreads: number;
   /** 'exact' when the classifier is differentiable; otherwise why not ('off', or the unsupported operator). */
   readonly gradients: string;
@@ -81,6 +88,7 @@ export class OnnxClassifier implements Classifier {
   readonly classes: number;
   readonly stochastic = false;
   readonly classNames?: readonly string[];
+  /** How this model runs (provider, workers, layout, gradients), for logs and reports. */
   readonly info: OnnxModelInfo;
   protected readonly runner: ForwardRunner;
   protected readonly signature: ModelSignature;

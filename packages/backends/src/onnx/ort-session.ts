@@ -15,11 +15,14 @@ export function loadOrt(): Promise<OrtModule> {
   return (ortModule ??= import('onnxruntime-node'));
 }
 
+/** The ONNX Runtime execution providers a classifier can ask for. */
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
+/** One of {@link EXECUTION_PROVIDERS}. */
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 /** An execution provider this machine's onnxruntime-node cannot use (no binaries, no device). */
 export class ExecutionProviderError extends CapabilityError {
+  /** The provider that was asked for. */
   readonly provider: ExecutionProvider;
   constructor(provider: ExecutionProvider, reason: string) {
     super(

@@ -2,7 +2,9 @@ import { ModelLoadError } from '@mixnsqueeze/core';
 
 /** A tfjs layer (or layer setting) the ONNX exporter cannot translate. Names the layer. */
 export class UnsupportedLayerError extends ModelLoadError {
+  /** The layer's name in the model. */
   readonly layer: string;
+  /** The layer's Keras class, e.g. `LayerNormalization`. */
   readonly className: string;
 
   constructor(layer: string, className: string, why: string) {

@@ -13,7 +13,9 @@ type WorkerMessage =
 
 /** One unit of work. `message` is asked again for the replacement slot when a worker dies. */
 export interface PoolJob<R> {
+  /** The message posted to the worker in `slot` (transferables are copied, so it may be asked twice). */
   message(slot: number): unknown;
+  /** Turns the worker's answer into the job's result. */
   result(slot: number, body: unknown): R;
 }
 
@@ -40,6 +42,7 @@ interface Slot {
  * pool never keeps the process alive; `close()` terminates them.
  */
 export class WorkerPool {
+  /** Number of worker threads. */
   readonly size: number;
   readonly #script: URL;
   readonly #workerData: unknown;
@@ -73,6 +76,7 @@ export class WorkerPool {
     return this.#replaced;
   }
 
+  /** Queues a job; it resolves with the job's result, or rejects when its worker died twice or the pool closed. */
   run<R>(job: PoolJob<R>): Promise<R> {
     if (this.#closed) return Promise.reject(new WorkerCrashError('worker pool: already closed. Create a new classifier.'));
     return new Promise<R>((resolve, reject) => {
@@ -81,6 +85,7 @@ export class WorkerPool {
     });
   }
 
+  /** Rejects pending jobs and terminates the workers. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -9,22 +9,28 @@ import { UnsupportedOperatorError } from './unsupported-operator-error.ts';
 
 const { onnx } = onnxProto;
 
-/** Names of the gradient graph's extra input and output. */
+/** Name of the gradient graph's extra input: the seed g for the logits. */
 export const SEED_INPUT = 'mns_dlogits';
+/** Name of the gradient graph's extra output: g^T dlogits/dx. */
 export const GRADIENT_OUTPUT = 'mns_dinput';
 
 /** A gradient graph and what a runner needs to feed it. */
 export interface GradientGraph {
   /** The encoded ModelProto: inputs (x, seed), outputs (logits, input gradient). */
   readonly model: Uint8Array;
+  /** The model's input x. */
   readonly inputName: string;
+  /** The seed g, shaped like the logits. */
   readonly seedName: string;
+  /** The model's logits output. */
   readonly logitsName: string;
+  /** The input gradient, shaped like x. */
   readonly gradientName: string;
   /** Operators differentiated, by type (for reports). */
   readonly ops: Readonly<Record<string, number>>;
 }
 
+/** Options of {@link buildGradientGraph}. */
 export interface GradientGraphOptions {
   /** Per-sample input dims in the model's order, where the model's own are symbolic. */
   readonly inputDims?: readonly number[];

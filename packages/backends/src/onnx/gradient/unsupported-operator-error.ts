@@ -5,7 +5,9 @@ import { CapabilityError } from '@mixnsqueeze/core';
  * backward rule for (or a setting of one it cannot differentiate). Names the operator and the node.
  */
 export class UnsupportedOperatorError extends CapabilityError {
+  /** The ONNX operator type, e.g. `Resize`. */
   readonly op: string;
+  /** The node's name (or its index when unnamed). */
   readonly node: string;
 
   constructor(op: string, node: string, why = 'no backward rule for this operator') {
