@@ -31,9 +31,9 @@ export type Cw0Params = z.infer<typeof cw0Params>;
  * |sum over channels of (x* - x)| * sum over channels of |d loss / dw| (CW's score), in ascending
  * order, frozen one by one until one has a score above 0.01 or 0.3 * sqrt(pixels changed) were
  * frozen. A pixel is all channels of a position in HWC images (CW's default, not independent
- * channels), one feature otherwise. Defaults (the MNIST setting of the reference evaluation; the rest as in CW's code):
- * confidence 10 (CW's code hard-codes 0.01), lr 0.01, 1000 iterations, c from 1e-3 up to 2e6,
- * doubling. All samples still running share each model call.
+ * channels), one feature otherwise. Defaults (the MNIST setting of the reference evaluation; the
+ * rest as in CW's code): confidence 10 (CW's code hard-codes 0.01), lr 0.01, 1000 iterations, c
+ * from 1e-3 up to 2e6, doubling, abort early. All samples still running share each model call.
  */
 export class Cw0 extends AttackBase<Cw0Params> {
   readonly id = 'cw0';
@@ -111,9 +111,9 @@ function pixelChannels(space: FeatureSpace): number {
 /**
  * CW's pixel freezing after a solution xs (row q) of sample o: scores each pixel by
  * |sum over its channels of (xs - x)| * sum over its channels of |grad| (values relative to the
- * range, as CW's [-0.5, 0.5] images are), freezes
- * allowed pixels in ascending score order until one scores above 0.01 or 0.3 * sqrt(changed
- * pixels) are frozen. Returns the number of features still allowed.
+ * range, as CW's [-0.5, 0.5] images are), freezes allowed pixels in ascending score order until
+ * one scores above 0.01 or 0.3 * sqrt(changed pixels) are frozen. Returns the number of features
+ * still allowed.
  */
 export function freezeLeastUseful(
   x: Float32Array,

@@ -35,7 +35,7 @@ const SMALLEST_TAU = 1 / 256;
  * iterate tested is the one the objective was computed at (CW returns the one after the step: one
  * model call more per success, for no gain). Defaults (the MNIST setting of the reference
  * evaluation; the rest as in CW's code): confidence 10, lr 5e-3, 1000 iterations, c from 1e-5 up to
- * 20, doubling, tau * 0.9. All samples still running share each model call.
+ * 20, doubling, tau * 0.9, abort early. All samples still running share each model call.
  */
 export class CwInf extends AttackBase<CwInfParams> {
   readonly id = 'cwinf';

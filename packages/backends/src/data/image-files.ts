@@ -55,3 +55,33 @@ export function decodeImage(bytes: Buffer, path: string): DecodedImage {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpeg(bytes, path);
   throw new FormatError(`${path}: neither a PNG nor a JPEG (the file starts with bytes ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ') || 'none: it is empty'}).`);
 }
+
+/**
+ * Decodes image files into one N x H x W x C batch in [0, 1], in the order given, and names the
+ * formats met. All images must share size and channel count: the first one sets them.
+ */
+export async function decodeImageStack(paths: readonly string[]): Promise<{ data: Float32Array; shape: [number, number, number]; formats: Set<string> }> {
+  const formats = new Set<string>();
+  let data: Float32Array | undefined;
+  let shape: [number, number, number] = [0, 0, 0];
+  for (const [i, path] of paths.entries()) {
+    const img = decodeImage(await readOrThrow(path, 'image'), path);
+    formats.add(img.format);
+    if (!data) {
+      shape = [img.height, img.width, img.channels];
+      data = new Float32Array(paths.length * img.height * img.width * img.channels);
+    } else if (img.height !== shape[0] || img.width !== shape[1] || img.channels !== shape[2]) {
+      throw new FormatError(
+        `${path}: ${img.height}x${img.width}x${img.channels} differs from the first image's ${shape.join('x')}. All images must share size and channels.`,
+      );
+    }
+    const c = img.channels;
+    const pixels = img.height * img.width;
+    const o = i * pixels * c;
+    const rgba = img.rgba;
+    for (let p = 0; p < pixels; p++) {
+      for (let ch = 0; ch < c; ch++) data[o + p * c + ch] = rgba[p * 4 + ch]! / 255;
+    }
+  }
+  return { data: data ?? new Float32Array(0), shape, formats };
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FileAccessError, FormatError, imageSpace, makeBatch } from '@mixnsqueeze/core';
 import { CIFAR10_NAMES } from './cifar10-binary.ts';
 import { type Dataset, type Split } from './dataset.ts';
-import { decodeImage, readOrThrow } from './image-files.ts';
+import { decodeImageStack } from './image-files.ts';
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
@@ -79,33 +79,11 @@ export async function loadImageFolder(dir: string, split: Split = 'test'): Promi
   for (let rank = 0; order.length < total; rank++) {
     for (const c of classes) if (rank < c.files.length) order.push({ path: join(root, c.folder, c.files[rank]!), label: c.label });
   }
-  const formats = new Set<string>();
-  const labels = new Int32Array(order.length);
-  let data: Float32Array | undefined;
-  let shape: [number, number, number] = [0, 0, 0];
-  for (const [i, { path, label }] of order.entries()) {
-    const img = decodeImage(await readOrThrow(path, 'image'), path);
-    formats.add(img.format);
-    if (!data) {
-      shape = [img.height, img.width, img.channels];
-      data = new Float32Array(order.length * img.height * img.width * img.channels);
-    } else if (img.height !== shape[0] || img.width !== shape[1] || img.channels !== shape[2]) {
-      throw new FormatError(
-        `${path}: ${img.height}x${img.width}x${img.channels} differs from the first image's ${shape.join('x')}. All images must share size and channels.`,
-      );
-    }
-    labels[i] = label;
-    const c = img.channels;
-    const pixels = img.height * img.width;
-    const o = i * pixels * c;
-    const rgba = img.rgba;
-    for (let p = 0; p < pixels; p++) {
-      for (let ch = 0; ch < c; ch++) data[o + p * c + ch] = rgba[p * 4 + ch]! / 255;
-    }
-  }
+  const labels = Int32Array.from(order, (o) => o.label);
+  const { data, shape, formats } = await decodeImageStack(order.map((o) => o.path));
   const what = label(formats, classNames === CIFAR10_NAMES && shape[0] === 32 && shape[1] === 32, root === join(dir, split) ? split : 'images');
   return {
-    x: makeBatch(data!, [order.length, ...shape]),
+    x: makeBatch(data, [order.length, ...shape]),
     labels,
     space: imageSpace(...shape),
     classNames,

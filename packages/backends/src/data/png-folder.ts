@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { FormatError, imageSpace, makeBatch } from '@mixnsqueeze/core';
 import { type Dataset } from './dataset.ts';
-import { decodeImage, readOrThrow } from './image-files.ts';
+import { decodeImageStack, readOrThrow } from './image-files.ts';
 import { labelsFromText } from './labels.ts';
 
 /** Name of the labels table a PNG folder must hold. */
@@ -26,28 +26,11 @@ export async function loadPngFolder(dir: string): Promise<Dataset> {
   }
   if (rows.length === 0) throw new FormatError(`${csvPath}: no rows. Expected lines 'file,label'.`);
   const { labels, classNames } = labelsFromText(rows.map((r) => r[labelCol] ?? ''), csvPath);
-  let data: Float32Array | undefined;
-  let shape: [number, number, number] = [0, 0, 0];
-  for (let i = 0; i < rows.length; i++) {
-    const file = rows[i]![fileCol];
+  const paths = rows.map((r, i) => {
+    const file = r[fileCol];
     if (!file) throw new FormatError(`${csvPath}: row ${i + 1} names no file.`);
-    const path = join(dir, file);
-    const img = decodeImage(await readOrThrow(path, 'image'), path);
-    if (!data) {
-      shape = [img.height, img.width, img.channels];
-      data = new Float32Array(rows.length * img.height * img.width * img.channels);
-    } else if (img.height !== shape[0] || img.width !== shape[1] || img.channels !== shape[2]) {
-      throw new FormatError(
-        `${path}: ${img.height}x${img.width}x${img.channels} differs from the first image's ${shape.join('x')}. All images must share size and channels.`,
-      );
-    }
-    const c = img.channels;
-    const pixels = img.height * img.width;
-    const o = i * pixels * c;
-    const rgba = img.rgba;
-    for (let p = 0; p < pixels; p++) {
-      for (let ch = 0; ch < c; ch++) data[o + p * c + ch] = rgba[p * 4 + ch]! / 255;
-    }
-  }
-  return { x: makeBatch(data!, [rows.length, ...shape]), labels, space: imageSpace(...shape), ...(classNames ? { classNames } : {}) };
+    return join(dir, file);
+  });
+  const { data, shape } = await decodeImageStack(paths);
+  return { x: makeBatch(data, [rows.length, ...shape]), labels, space: imageSpace(...shape), ...(classNames ? { classNames } : {}) };
 }
