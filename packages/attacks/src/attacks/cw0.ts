@@ -7,6 +7,7 @@ import { cwMarginObjective } from '../l2-search.ts';
 import { attackComponent } from '../presets.ts';
 import { TanhBox } from '../tanh-space.ts';
 
+/** Zod schema of the Carlini & Wagner L0 parameters (defaults: the reference's MNIST settings, abort early on). */
 export const cw0Params = z.strictObject({
   confidence: z.number().min(0).default(10).describe('kappa: logit margin the result must clear'),
   lr: z.number().gt(0).default(0.01).describe('Adam learning rate'),
@@ -16,6 +17,7 @@ export const cw0Params = z.strictObject({
   constFactor: z.number().gt(1).default(2).describe('c grows by this factor after a failed round of iterations'),
   abortEarly: z.boolean().default(true).describe('end a round at one c once its objective stalls, not after all iterations'),
 });
+/** Parameters of {@link Cw0}, as validated by {@link cw0Params}. */
 export type Cw0Params = z.infer<typeof cw0Params>;
 
 /**
@@ -159,6 +161,7 @@ export function freezeLeastUseful(
   return left;
 }
 
+/** Registry component `cw0` ({@link Cw0}) with presets. */
 export const cw0Component = attackComponent({
   id: 'cw0',
   summary: 'Carlini-Wagner L0 (2017): L2 attack on a shrinking set of pixels, least useful frozen first',

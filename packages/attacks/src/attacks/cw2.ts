@@ -3,6 +3,7 @@ import { AttackBase, type AttackContext } from '../attack-base.ts';
 import { cwMarginObjective, l2TanhSearch } from '../l2-search.ts';
 import { attackComponent } from '../presets.ts';
 
+/** Zod schema of the Carlini & Wagner L2 parameters (defaults: lr 0.01, 1000 iterations x 9 binary steps from c = 1e-3, abort early). */
 export const cw2Params = z.strictObject({
   confidence: z.number().min(0).default(10).describe('kappa: logit margin the result must clear'),
   lr: z.number().gt(0).default(0.01).describe('Adam learning rate'),
@@ -11,6 +12,7 @@ export const cw2Params = z.strictObject({
   initialConst: z.number().gt(0).default(1e-3).describe('first c'),
   abortEarly: z.boolean().default(true).describe('stop a search step once the objective stalls'),
 });
+/** Parameters of {@link Cw2}, as validated by {@link cw2Params}. */
 export type Cw2Params = z.infer<typeof cw2Params>;
 
 /**
@@ -35,6 +37,7 @@ export class Cw2 extends AttackBase<Cw2Params> {
   }
 }
 
+/** Registry component `cw2` ({@link Cw2}) with presets. */
 export const cw2Component = attackComponent({
   id: 'cw2',
   summary: 'Carlini-Wagner L2 (2017): tanh variables, Adam, binary search on c, confidence kappa',

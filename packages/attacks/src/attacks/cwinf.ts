@@ -7,6 +7,7 @@ import { cwMarginObjective } from '../l2-search.ts';
 import { attackComponent } from '../presets.ts';
 import { TanhBox } from '../tanh-space.ts';
 
+/** Zod schema of the Carlini & Wagner L-inf parameters (defaults: lr 5e-3, c from 1e-5 up to 20, tau shrink 0.9, abort early on). */
 export const cwInfParams = z.strictObject({
   confidence: z.number().min(0).default(10).describe('kappa: logit margin the result must clear'),
   lr: z.number().gt(0).default(5e-3).describe('Adam learning rate'),
@@ -17,6 +18,7 @@ export const cwInfParams = z.strictObject({
   decreaseFactor: z.number().gt(0).lt(1).default(0.9).describe('tau shrinks by this factor after a success'),
   abortEarly: z.boolean().default(true).describe('end a round at one c once its objective stalls, not after all iterations'),
 });
+/** Parameters of {@link CwInf}, as validated by {@link cwInfParams}. */
 export type CwInfParams = z.infer<typeof cwInfParams>;
 
 /** tau stops shrinking below 1/256 of the range: one 8-bit grey level. */
@@ -112,6 +114,7 @@ export class CwInf extends AttackBase<CwInfParams> {
   }
 }
 
+/** Registry component `cwinf` ({@link CwInf}) with presets. */
 export const cwInfComponent = attackComponent({
   id: 'cwinf',
   summary: 'Carlini-Wagner L-inf (2017): tanh variables, Adam, shrinking tau, growing c',

@@ -13,6 +13,7 @@ import { type IterateObjective, l2TanhSearch } from '../l2-search.ts';
 import { type LogitLoss, cwMarginLoss } from '../loss.ts';
 import { attackComponent } from '../presets.ts';
 
+/** Zod schema of the He et al. (WOOT 2017) parameters (defaults: the reference code's: lr 0.09, 5000 iterations x 9 binary steps from c = 1, T = 0.002915). */
 export const heParams = z.strictObject({
   squeezers: z.string().min(1).default('bit-depth:1+median:2x2').describe("the detector's squeezers: squeezer specs joined by '+'"),
   threshold: z.number().min(0).max(2).default(0.002915).describe('detector threshold T on the L1 score'),
@@ -23,6 +24,7 @@ export const heParams = z.strictObject({
   initialConst: z.number().gt(0).default(1).describe('first c'),
   abortEarly: z.boolean().default(true).describe('stop a search step once the objective stalls'),
 });
+/** Parameters of {@link HeAdaptive}, as validated by {@link heParams}. */
 export type HeParams = z.infer<typeof heParams>;
 
 /**
@@ -47,6 +49,7 @@ export class HeAdaptive extends AttackBase<HeParams> {
   readonly id = 'he';
   readonly norm = 'l2';
   readonly targeted = true;
+  /** The detector's squeezers, built from the `squeezers` spec. */
   readonly squeezers: readonly Squeezer[];
 
   constructor(params: Omit<HeParams, 'squeezers'>, squeezers: readonly Squeezer[]) {

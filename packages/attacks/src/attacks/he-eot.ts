@@ -7,6 +7,7 @@ import { type LogitLoss, cwMarginLoss } from '../loss.ts';
 import { attackComponent } from '../presets.ts';
 import { randomStart } from '../random-start.ts';
 
+/** Zod schema of the parameters of the strengthened He et al. attack (BPDA + EOT over 30 draws, 3 restarts, He et al.'s search). */
 export const heEotParams = z.strictObject({
   draws: z.number().int().min(1).max(10_000).default(30).describe('EOT draws per step on a randomized model (its surface eot:draws)'),
   rate: z.number().gt(0).max(1).default(0.9).describe("fraction of a step's draws an iterate must fool to count as a success"),
@@ -19,6 +20,7 @@ export const heEotParams = z.strictObject({
   initialConst: z.number().gt(0).default(1).describe('first c'),
   abortEarly: z.boolean().default(true).describe('stop a search step once the objective stalls'),
 });
+/** Parameters of {@link HeEot}, as validated by {@link heEotParams}. */
 export type HeEotParams = z.infer<typeof heEotParams>;
 
 /**
@@ -109,6 +111,7 @@ function drawRateObjective(ctx: AttackContext, kappa: number, rate: number): Ite
   };
 }
 
+/** Registry component `he-eot` ({@link HeEot}) with presets. */
 export const heEotComponent = attackComponent({
   id: 'he-eot',
   summary: "He et al.'s attack strengthened for randomized squeezing: EOT over the randomizer, BPDA through rounding, restarts",

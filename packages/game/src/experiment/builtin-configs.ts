@@ -47,7 +47,11 @@ const mnistPaper: ExperimentInput = {
   squeezers: PAPER_SQUEEZERS,
   adaptive: [
     ...['1-bit', 'median 2x2', 'median 3x3'].map((squeezer) => ({ label: `He et al. (${squeezer})`, spec: HE, squeezer, runs: 20, fitThreshold: true })),
-    { label: 'He-EOT (median 2x2)', spec: 'he-eot:draws=30,restarts=3', squeezer: 'median 2x2', surface: 'eot:30', runs: 20 },
+    // The published T belongs to Carlini's weights; with it the attack must go further (about 1.8x
+    // the L2 on this model), which is what table 3's 0% without randomness reflects.
+    { label: 'He et al., published T (median 2x2)', spec: HE, squeezer: 'median 2x2', runs: 20 },
+    // BPDA + EOT over 30 draws per step costs 30x He et al.'s gradients: a reduced search on 20 seeds.
+    { label: 'He-EOT (median 2x2)', spec: 'he-eot:draws=30,restarts=2,iterations=200,binarySteps=3', squeezer: 'median 2x2', surface: 'eot:30', runs: 20, samples: 20 },
     { label: 'EOT-PGD (median 2x2)', spec: 'eot-pgd:k=30', squeezer: 'median 2x2', surface: 'eot:30', runs: 20 },
   ],
 };
@@ -78,6 +82,7 @@ const mnistQuick: ExperimentInput = {
   ],
   adaptive: [
     { label: 'He et al. (median 2x2)', spec: 'he:squeezers=binary:0.5+median:2x2,iterations=300,binarySteps=3', squeezer: 'median 2x2', runs: 10, fitThreshold: true },
+    { label: 'He et al., published T (median 2x2)', spec: 'he:squeezers=binary:0.5+median:2x2,iterations=300,binarySteps=3', squeezer: 'median 2x2', runs: 10 },
     { label: 'EOT-PGD (median 2x2)', spec: 'eot-pgd:k=10', squeezer: 'median 2x2', surface: 'eot:10', runs: 10 },
   ],
 };
