@@ -2,6 +2,9 @@ import { type Batch, type DifferentiableClassifier, logitsAndGradient } from '@m
 import { type LogitLoss } from '../loss.ts';
 import { type AttackSurface, type LossAndGradient } from '../surface.ts';
 
+/** EOT draws computed concurrently; every draw's gradient is kept until they are summed in order. */
+const DRAWS_IN_FLIGHT = 4;
+
 /**
  * Gradients from the model itself. `exact`: true autodiff gradients (refused for models whose
  * gradient is a BPDA surrogate or that are randomized); `bpda`: whatever backward the model's
@@ -30,28 +33,40 @@ export class GradientSurface implements AttackSurface {
   async lossAndGradient(x: Batch, loss: LogitLoss): Promise<LossAndGradient> {
     const n = x.shape[0]!;
     const k = this.model.classes;
-    const value = new Float64Array(n);
-    const drawValue = new Float64Array(n);
-    let grad: Float32Array | undefined;
-    let first: Batch | undefined;
-    for (let d = 0; d < this.draws; d++) {
-      const r = await logitsAndGradient(this.model, x, (logits) => {
-        const seed = new Float32Array(n * k);
-        loss.evaluate(logits, drawValue, seed);
-        return { data: seed, shape: logits.shape };
-      });
-      for (let i = 0; i < n; i++) value[i] += drawValue[i]!;
-      if (grad === undefined) grad = r.grad.data.slice();
-      else for (let i = 0; i < grad.length; i++) grad[i] += r.grad.data[i]!;
-      first ??= r.logits;
+    // Draws are issued in order (a defense takes its keys when a call starts) with up to
+    // DRAWS_IN_FLIGHT at once, so that worker pools stay busy while this thread prepares the next
+    // draw; results are summed in draw order, so the mean is the same as one draw at a time.
+    const draws: { value: Float64Array; logits: Batch; grad: Batch }[] = new Array(this.draws);
+    let next = 0;
+    const lane = async () => {
+      while (next < this.draws) {
+        const d = next++;
+        const value = new Float64Array(n);
+        const r = await logitsAndGradient(this.model, x, (logits) => {
+          const seed = new Float32Array(n * k);
+          loss.evaluate(logits, value, seed);
+          return { data: seed, shape: logits.shape };
+        });
+        draws[d] = { value, ...r };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DRAWS_IN_FLIGHT, this.draws) }, lane));
+    const value = draws[0]!.value;
+    const grad = draws[0]!.grad.data.slice();
+    for (let d = 1; d < this.draws; d++) {
+      const v = draws[d]!.value;
+      const g = draws[d]!.grad.data;
+      for (let i = 0; i < n; i++) value[i] += v[i]!;
+      for (let i = 0; i < grad.length; i++) grad[i] += g[i]!;
     }
+    const first = draws[0]!.logits;
     this.counts.forward += n * this.draws;
     this.counts.gradient += n * this.draws;
     if (this.draws > 1) {
       const inv = 1 / this.draws;
       for (let i = 0; i < n; i++) value[i] *= inv;
-      for (let i = 0; i < grad!.length; i++) grad![i] *= inv;
+      for (let i = 0; i < grad.length; i++) grad[i] *= inv;
     }
-    return { value, grad: { data: grad!, shape: x.shape }, logits: first! };
+    return { value, grad: { data: grad, shape: x.shape }, logits: first };
   }
 }
