@@ -80,11 +80,14 @@ describe('batch files', () => {
     expect(readdirSync(dir).sort()).toEqual(['x.json', 'x.npy']);
   });
 
-  it('reports a missing file, an unwritable directory and an unknown extension', async () => {
+  it('reports a missing file, an unwritable path and an unknown extension; creates missing folders', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mns-io-'));
     await expect(readBatchFile(join(dir, 'missing.npy'))).rejects.toThrow(/does not exist/);
-    await expect(writeBatchFile(join(dir, 'no', 'such', 'dir.npy'), makeBatch(new Float32Array(1), [1]))).rejects.toThrow(FileAccessError);
     writeFileSync(join(dir, 'x.csv'), '1');
+    // A path under a regular file cannot be written; missing folders are created.
+    await expect(writeBatchFile(join(dir, 'x.csv', 'y.npy'), makeBatch(new Float32Array(1), [1]))).rejects.toThrow(FileAccessError);
+    await writeBatchFile(join(dir, 'new', 'folder', 'y.npy'), makeBatch(new Float32Array(1), [1]));
+    expect(readdirSync(join(dir, 'new', 'folder'))).toEqual(['y.npy']);
     await expect(readBatchFile(join(dir, 'x.csv'))).rejects.toThrow(/use .npy or .json/);
   });
 });

@@ -68,8 +68,9 @@ describe('mixnsqueeze squeeze', () => {
     expect(readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
   });
 
-  it('an output directory that does not exist is exit 2', async () => {
-    const r = await run('squeeze', 'median:2x2', '--in', join(dir, 'x.npy'), '--out', join(dir, 'no', 'y.npy'));
+  it('an output path that cannot be written is exit 2 (missing folders are created)', async () => {
+    expect((await run('squeeze', 'median:2x2', '--in', join(dir, 'x.npy'), '--out', join(dir, 'new', 'y.npy'))).code).toBe(0);
+    const r = await run('squeeze', 'median:2x2', '--in', join(dir, 'x.npy'), '--out', join(dir, 'x.npy', 'y.npy'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/cannot write/);
   });

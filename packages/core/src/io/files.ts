@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { type Batch } from '../batch.ts';
 import { FileAccessError, FormatError } from '../errors.ts';
@@ -13,11 +13,13 @@ import { decodeNpy, encodeNpy } from './npy.ts';
 export async function writeFileAtomic(path: string, content: Uint8Array | string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
+    // Output folders are created as `reproduce` creates its own, so `--out results/x.npy` just works.
+    await mkdir(dirname(path), { recursive: true });
     await writeFile(tmp, content);
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw new FileAccessError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check the directory exists and is writable.`);
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new FileAccessError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check that the path is a writable location.`);
   }
 }
 
