@@ -40,13 +40,20 @@ export function guideBlocks(dir: string): GuideBlock[] {
  * for the quoting the guides use (single and double quotes, no expansions).
  */
 export function cliInvocations(code: string): string[][] {
-  const lines = code.replace(/\\\n/g, ' ').split('\n');
   const out: string[][] = [];
-  for (const raw of lines) {
-    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+  for (const line of shellLines(code)) {
     if (!line.startsWith('npx mixnsqueeze')) continue;
     const words = [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((w) => w[1] ?? w[2] ?? w[3]!);
     out.push(words.slice(2));
   }
   return out;
+}
+
+/** The commands of a shell block: continuation lines joined, comments and blank lines dropped. */
+export function shellLines(code: string): string[] {
+  return code
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((raw) => raw.replace(/(^|\s)#.*$/, '').trim())
+    .filter((line) => line.length > 0);
 }

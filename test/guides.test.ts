@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, builtinRegistry, main } from '@mixnsqueeze/game';
-import { cliInvocations, guideBlocks } from './guide-blocks.ts';
+import { cliInvocations, guideBlocks, shellLines } from './guide-blocks.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const GUIDES = join(ROOT, 'docs/guides');
@@ -42,7 +42,7 @@ describe('guides: every code block runs', () => {
       });
     } else if (b.lang === 'sh') {
       it(`${where} (shell) ${b.run ? 'runs' : 'names commands that exist'}`, async () => {
-        for (const line of b.code.split('\n').map((l) => l.replace(/(^|\s)#.*$/, '').trim())) {
+        for (const line of shellLines(b.code)) {
           const npm = /^npm (?:run )?(\S+)/.exec(line);
           if (npm && !['ci', 'install', 'test', 'run'].includes(npm[1]!)) expect(scripts, line).toContain(npm[1]);
         }
