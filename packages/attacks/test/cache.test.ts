@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { type AttackReport } from '../src/attack-base.ts';
 import { Cw2 } from '../src/attacks/cw2.ts';
 import { AdversarialCache, defaultCacheDir } from '../src/cache/adversarial-cache.ts';
 import { type AdversarialSetKey, cacheKeyHash, canonicalJson } from '../src/cache/cache-key.ts';
+import { GENERATING_PACKAGES, codeFingerprint, fingerprintSources } from '../src/cache/code-fingerprint.ts';
 import { binaryishImages, imageModel } from './tiny-models.ts';
 
 const model = imageModel();
@@ -54,6 +55,34 @@ describe('adversarial-set cache', () => {
     same(first.report, second.report);
     expect(warnings).toEqual([]);
     expect(await cache.get({ ...key, seed: '1' })).toBeUndefined();
+  });
+
+  it('a set made by other code is a miss: the key carries the generating code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mns-cache-'));
+    const before = new AdversarialCache(dir, () => {}, 'code-v1');
+    await before.getOrCreate(key, () => attack.run(model, x, labels));
+    expect(await new AdversarialCache(dir, () => {}, 'code-v1').get(key)).toBeDefined();
+    expect(await new AdversarialCache(dir, () => {}, 'code-v2').get(key)).toBeUndefined();
+    expect(JSON.parse(readFileSync(before.entryPaths(key).json, 'utf8')).key.code).toBe('code-v1');
+    // A key that names its code keeps it, whatever the cache's own.
+    expect(await new AdversarialCache(dir, () => {}, 'code-v2').get({ ...key, code: 'code-v1' })).toBeDefined();
+  });
+
+  it("the default code fingerprint covers the generating packages' sources and changes with them", () => {
+    const fp = codeFingerprint();
+    expect(fp).toMatch(/^[0-9a-f]{64}$/);
+    expect(new AdversarialCache().code).toBe(fp);
+    expect(fingerprintSources(GENERATING_PACKAGES)).toBe(fp);
+    expect(fingerprintSources(['@mixnsqueeze/core'])).not.toBe(fp);
+    expect(fingerprintSources(['@mixnsqueeze/no-such-package'])).not.toBe(fingerprintSources(['@mixnsqueeze/other-missing']));
+    const root = mkdtempSync(join(tmpdir(), 'mns-code-'));
+    const pkg = join(root, 'node_modules', 'fake-attacks');
+    mkdirSync(join(pkg, 'src'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'fake-attacks', exports: { '.': './src/index.js' } }));
+    writeFileSync(join(pkg, 'src', 'index.js'), 'export const step = 1;\n');
+    const first = fingerprintSources(['fake-attacks'], root);
+    writeFileSync(join(pkg, 'src', 'index.js'), 'export const step = 2;\n');
+    expect(fingerprintSources(['fake-attacks'], root)).not.toBe(first);
   });
 
   const damages: [string, (paths: { npy: string; json: string }) => void, RegExp][] = [

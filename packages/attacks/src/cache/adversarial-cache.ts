@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { FileAccessError, decodeNpy, encodeNpy, writeFileAtomic } from '@mixnsqueeze/core';
 import { type AttackReport } from '../attack-base.ts';
 import { type AdversarialSetKey, CACHE_FORMAT, cacheKeyHash, canonicalJson } from './cache-key.ts';
+import { codeFingerprint } from './code-fingerprint.ts';
 import { type ReportJson, reportFromJson, reportToJson } from './report-json.ts';
 
 /** The directory used when none is given: $MIXNSQUEEZE_CACHE, else .mixnsqueeze-cache/ under the cwd. */
@@ -34,10 +35,18 @@ export class AdversarialCache {
     /** Directory of the entries (default: {@link defaultCacheDir}). */
     readonly dir: string = defaultCacheDir(),
     private readonly warn: (message: string) => void = () => {},
+    /** Fingerprint of the generating code for keys that carry none: sets made by other code never match. */
+    readonly code: string = codeFingerprint(),
   ) {}
 
+  /** The key as stored: with the generating code's fingerprint. */
+  #full(key: AdversarialSetKey): AdversarialSetKey {
+    return key.code === undefined ? { ...key, code: this.code } : key;
+  }
+
   /** The cached report of this key, or undefined (a miss, or a damaged entry now removed). */
-  async get(key: AdversarialSetKey): Promise<AttackReport | undefined> {
+  async get(partial: AdversarialSetKey): Promise<AttackReport | undefined> {
+    const key = this.#full(partial);
     const h = cacheKeyHash(key);
     const { npy, json } = this.#paths(h);
     let text: string;
@@ -67,7 +76,8 @@ export class AdversarialCache {
   }
 
   /** Stores a report under its key (replacing any entry). */
-  async put(key: AdversarialSetKey, report: AttackReport): Promise<void> {
+  async put(partial: AdversarialSetKey, report: AttackReport): Promise<void> {
+    const key = this.#full(partial);
     const h = cacheKeyHash(key);
     const { npy, json } = this.#paths(h);
     try {
@@ -99,7 +109,7 @@ export class AdversarialCache {
 
   /** File paths of the entry with key hash h. */
   entryPaths(key: AdversarialSetKey): { npy: string; json: string } {
-    return this.#paths(cacheKeyHash(key));
+    return this.#paths(cacheKeyHash(this.#full(key)));
   }
 
   #paths(h: string): { npy: string; json: string } {

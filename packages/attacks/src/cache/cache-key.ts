@@ -21,10 +21,15 @@ export interface AdversarialSetKey {
   readonly seed: string;
   /** Anything else the result depends on (batch size, backend, ...). */
   readonly extra?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Fingerprint of the code that generates the set; {@link AdversarialCache} fills in its own
+   * (by default {@link codeFingerprint} of the generating packages) where this is absent.
+   */
+  readonly code?: string;
 }
 
 /** Bumped when the stored format or the meaning of a key changes: old entries stop matching. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 /**
  * Canonical JSON: object keys sorted at every level, no whitespace, so equal keys give equal text
