@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
+import { loadReportData } from '../src/report/report-data.ts';
 import { allCells, input, tinyReport } from './tiny-experiment.ts';
 
 describe('experiment runner', () => {
@@ -18,6 +19,17 @@ describe('experiment runner', () => {
     expect(noisy.p).toHaveLength(30);
     expect(noisy.accuracyMean).toBeGreaterThan(0);
     expect(Object.keys(plain.paperAdvantage)).toEqual(['1', '3']);
+  });
+
+  it('stage times count an attack set at its generation time, also when the cache served it', () => {
+    const store = new ResultStore(join(mkdtempSync(join(tmpdir(), 'mns-exp-')), 't.db'));
+    store.openRun('run', parseConfig(input), {});
+    store.putCell('run', 'attack/FGSM', { elapsedMs: 90_000 }, 0.1);
+    store.putCell('run', 'attack/BIM', { elapsedMs: 1_000 }, 0.2);
+    store.putCell('run', 'eval/none/0/FGSM', { accuracyMean: 1 }, 2_500);
+    store.putCell('run', 'adaptive/He', { elapsedMs: 10 }, 4_000);
+    expect(loadReportData(store, 'run')!.timings).toEqual({ attack: 91_000, eval: 2_500, adaptive: 4_000 });
+    store.close();
   });
 
   it('a run interrupted mid-way resumes to exactly the results of an uninterrupted run', async () => {

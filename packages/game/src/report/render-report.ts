@@ -15,14 +15,14 @@ function tables(data: ReportData): Table[] {
 }
 
 function meta(data: ReportData): string {
-  const t = Object.entries(data.timings).map(([k, v]) => `${k}: ${(v / 1000).toFixed(1)} s`);
+  const t = Object.entries(data.timings).map(([k, v]) => `${k}: ${formatDuration(v)}`);
   return [
     `- run: \`${data.runId}\`, started ${data.createdAt}`,
     `- config: \`${data.config.name}\` (${data.config.description || 'no description'}), dataset \`${data.config.dataset}\`, model \`${data.config.model}\``,
     `- test set: ${data.config.testSet ?? data.config.dataset}`,
     `- master seed: \`${data.config.seed}\` (every key and attack seed derives from it; rerunning reproduces this report)`,
     `- versions: ${Object.entries(data.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `- compute time per stage: ${t.join(', ')}`,
+    `- compute time per stage (attack sets: generation time, even where served from the cache): ${t.join(', ')}`,
   ].join('\n');
 }
 
@@ -64,4 +64,10 @@ ${figures.map((f) => `<figure id="${f.name}">${f.svg}<figcaption>${f.caption}</f
   await writeFileAtomic(join(dir, 'report.md'), markdown);
   await writeFileAtomic(join(dir, 'report.html'), html);
   return { markdown, html, figures };
+}
+
+/** 12.3 s, 4.5 min or 1.2 h. */
+function formatDuration(ms: number): string {
+  const s = ms / 1000;
+  return s < 120 ? `${s.toFixed(1)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(2)} h`;
 }

@@ -12,7 +12,7 @@ export interface ReportData {
   readonly createdAt: string;
   /** Package and runtime versions recorded with the run. */
   readonly versions: Record<string, string>;
-  /** Compute time per stage (`seeds`, `attack`, `eval`, `adaptive`), in milliseconds. */
+  /** Compute time per stage (`seeds`, `attack`, `eval`, `adaptive`), in milliseconds; attack sets count their generation time even when served from the cache. */
   readonly timings: Record<string, number>;
   /** The classification cell of a squeezer row, delta and set, if computed. */
   eval(squeezer: string, delta: number, set: string): EvalCell | undefined;
@@ -30,7 +30,9 @@ export function loadReportData(store: ResultStore, runId: string): ReportData | 
   const timings: Record<string, number> = {};
   for (const c of cells.values()) {
     const stage = c.key.split('/')[0]!;
-    timings[stage] = (timings[stage] ?? 0) + c.elapsedMs;
+    // An attack set served from the cache costs the cell nothing; its summary keeps what generating it took.
+    const generated = (c.result as { elapsedMs?: unknown } | null)?.elapsedMs;
+    timings[stage] = (timings[stage] ?? 0) + Math.max(c.elapsedMs, typeof generated === 'number' ? generated : 0);
   }
   const get = <T>(key: string) => cells.get(key)?.result as T | undefined;
   return {
