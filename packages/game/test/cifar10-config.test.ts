@@ -39,6 +39,12 @@ describe('CIFAR-10 configurations', () => {
     expect(fidelityNotesFor(config).startsWith(CIFAR10_FIDELITY_NOTES)).toBe(true);
     expect(fidelityNotesFor(builtinConfig('mnist-quick')).startsWith(FIDELITY_NOTES)).toBe(true);
     expect(fidelityNotesFor(builtinConfig('mnist-quick'))).toContain('20 seeds, so one seed moves an adversarial accuracy by 5 points');
+    const own = fidelityNotesFor({ ...builtinConfig('mnist-paper'), model: 'my-cnn.onnx' });
+    expect(own).toContain('the model is `my-cnn.onnx`, not the shipped `mnist`');
+    expect(own).not.toContain("Carlini's architecture retrained here");
+    const densenet = fidelityNotesFor({ ...config, model: 'densenet.onnx' });
+    expect(densenet).toContain('the model is `densenet.onnx`, not the shipped `cifar10-resnet8`');
+    expect(densenet).not.toContain('MLPerf');
     expect(fidelityNotesFor(builtinConfig('mnist-paper'))).toContain('100 seeds, so one seed moves an adversarial accuracy by 1 point, and classifies every set R = 200 times');
   });
 });
