@@ -7,7 +7,7 @@ import { attackSummary } from './attack-summary.ts';
 import { ZOO, isZooId, loadClassifier, loadDataset } from '@mixnsqueeze/backends';
 import { type ExperimentConfig } from './config.ts';
 import { modelFingerprint } from './model-fingerprint.ts';
-import { type ExperimentEnvironment } from './runner.ts';
+import { type ExperimentEnvironment, type SampleProgress } from './runner.ts';
 
 /**
  * The environment a CLI run uses: the ONNX export next to a zoo model when present (ONNX Runtime
@@ -38,6 +38,7 @@ export async function cliEnvironment(
     seeds: Batch,
     labels: Int32Array,
     seed: string,
+    progress?: SampleProgress,
   ) => {
     const attack = registry.create<AttackBase<object>>('attack', spec);
     const key = {
@@ -50,17 +51,17 @@ export async function cliEnvironment(
       target,
       seed,
     };
-    const { report } = await cache.getOrCreate(key, () => attack.run(victim, seeds, labels, { target, seed, ...(surface ? { surface } : {}) }));
+    const { report } = await cache.getOrCreate(key, () => attack.run(victim, seeds, labels, { target, seed, ...(surface ? { surface } : {}), ...(progress ? { onProgress: progress } : {}) }));
     return { adversarial: report.adversarial, success: report.success, summary: attackSummary(report) };
   };
   const env: ExperimentEnvironment = {
     registry,
     model,
     test: { x: test.x, labels: test.labels },
-    attack: (entry, seeds, labels, seed) => generate(entry.spec, entry.target, entry.surface, attackModel, [], seeds, labels, seed),
-    adaptiveAttack: async (entry, row, seeds, labels, seed) => {
+    attack: (entry, seeds, labels, seed, progress) => generate(entry.spec, entry.target, entry.surface, attackModel, [], seeds, labels, seed, progress),
+    adaptiveAttack: async (entry, row, seeds, labels, seed, progress) => {
       if (!entry.surface) {
-        const r = await generate(entry.spec, entry.target, undefined, attackModel, [], seeds, labels, seed);
+        const r = await generate(entry.spec, entry.target, undefined, attackModel, [], seeds, labels, seed, progress);
         return { adversarial: r.adversarial, summary: r.summary };
       }
       const randomizer = `${row.randomizer}:${row.operatingDelta}`;
@@ -70,7 +71,7 @@ export async function cliEnvironment(
         squeeze: row.specs.map((s) => registry.squeezer(s)),
         keys: derivedKeys(`${config.seed}`).fork(`adaptive-attack|${entry.label}`),
       });
-      const r = await generate(entry.spec, entry.target, entry.surface, target, defense, seeds, labels, seed);
+      const r = await generate(entry.spec, entry.target, entry.surface, target, defense, seeds, labels, seed, progress);
       return { adversarial: r.adversarial, summary: r.summary };
     },
   };

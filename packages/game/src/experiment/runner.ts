@@ -28,7 +28,13 @@ export interface ExperimentEnvironment {
    * Adversarial examples for the seeds (generated against `model`, cached by the caller). Returns
    * the adversarial batch and the per-sample success on the undefended model.
    */
-  attack(entry: ExperimentConfig['attacks'][number], seeds: Batch, labels: Int32Array, seed: string): Promise<{ adversarial: Batch; success: Uint8Array; summary: Record<string, unknown> }>;
+  attack(
+    entry: ExperimentConfig['attacks'][number],
+    seeds: Batch,
+    labels: Int32Array,
+    seed: string,
+    progress?: SampleProgress,
+  ): Promise<{ adversarial: Batch; success: Uint8Array; summary: Record<string, unknown> }>;
   /**
    * Adaptive attack (table 3 and beyond) on the squeezer row it is adapted to: attacks with a
    * surface (e.g. eot:30) see the randomized defense at the row's operating delta; the others (He
@@ -40,8 +46,12 @@ export interface ExperimentEnvironment {
     seeds: Batch,
     labels: Int32Array,
     seed: string,
+    progress?: SampleProgress,
   ): Promise<{ adversarial: Batch; summary: Record<string, unknown> }>;
 }
+
+/** Progress of one attack run: samples done (fractional within a chunk) of the total. */
+export type SampleProgress = (done: number, total: number) => void;
 
 /** Progress callback of {@link runExperiment}: items done of total in the named stage. */
 export interface StageProgress {
@@ -106,7 +116,7 @@ export async function runExperiment(
   for (const [i, a] of config.attacks.entries()) {
     progress('attacks', i, config.attacks.length);
     const key = cellKey.attack(a.label);
-    const r = await env.attack(a, seeds, seedLabels, `${config.seed}/${key}`);
+    const r = await env.attack(a, seeds, seedLabels, `${config.seed}/${key}`, samples(progress, `attack ${a.label}`));
     await store.memo(runId, key, async () => ({ ...r.summary, success: Array.from(r.success) }));
     sets.set(a.label, { x: r.adversarial, labels: seedLabels });
   }
@@ -168,7 +178,7 @@ export async function runExperiment(
         const labels = seedLabels.subarray(0, count);
         const fitted = a.fitThreshold ? await fitDetectorThreshold(a.spec, registry, model, legit.x) : undefined;
         const entry = fitted === undefined ? a : { ...a, spec: `${a.spec},threshold=${fitted}` };
-        const { adversarial, summary } = await env.adaptiveAttack!(entry, row, x, labels, `${config.seed}/${key}`);
+        const { adversarial, summary } = await env.adaptiveAttack!(entry, row, x, labels, `${config.seed}/${key}`, samples(progress, a.label));
         const keys = master.fork(key.replaceAll('/', '|'));
         const randomize = registry.randomizer(`${row.randomizer}:${row.operatingDelta}`);
         const defended = (r: number) => defend(model, { squeeze, randomize, keys: keys.fork(`rep=${r}`) });
@@ -190,6 +200,11 @@ export async function runExperiment(
     }
     progress('adaptive', config.adaptive.length, config.adaptive.length);
   }
+}
+
+/** An attack's progress as a stage of its own, in whole samples: the hours of a full run's attacks show as they pass. */
+function samples(progress: StageProgress, stage: string): SampleProgress {
+  return (done, total) => progress(stage, Math.floor(done), total);
 }
 
 /** T at 5% false positives on legitimate images for the squeezers named in an attack spec. */

@@ -78,7 +78,7 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       const resumed = store.run(runId) !== undefined;
       store.openRun(runId, config, runtimeVersions());
       ctx.stderr(`${resumed ? 'resuming' : 'starting'} run ${runId} (${config.description || config.name}); results in ${opts.db}\n`);
-      const progress = await stageProgress(ctx, opts.json);
+      const progress = await stageProgress(ctx);
       const { env, close } = await cliEnvironment(config, registry, (line) => ctx.stderr(`${line}\n`));
       const started = performance.now();
       try {
