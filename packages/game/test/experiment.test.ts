@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
+import { adaptiveSeed } from '../src/experiment/runner.ts';
 import { loadReportData } from '../src/report/report-data.ts';
 import { allCells, input, tinyReport } from './tiny-experiment.ts';
 
@@ -30,6 +31,24 @@ describe('experiment runner', () => {
     store.putCell('run', 'adaptive/He', { elapsedMs: 10 }, 4_000);
     expect(loadReportData(store, 'run')!.timings).toEqual({ attack: 91_000, eval: 2_500, adaptive: 4_000 });
     store.close();
+  });
+
+  it('adaptive rows that run the same attack share its seed (one adversarial set); rows with a surface share only on their own squeezer', () => {
+    const he = 'he:squeezers=median:2x2,iterations=5';
+    const config = parseConfig({
+      ...input,
+      adaptive: [
+        { label: 'He (median)', spec: he, squeezer: 'median 2x2', runs: 2 },
+        { label: 'He (none)', spec: he, squeezer: 'none', runs: 2 },
+        { label: 'He, other T', spec: `${he},threshold=0.5`, squeezer: 'none', runs: 2 },
+        { label: 'EOT (median)', spec: 'eot-pgd:k=2', surface: 'eot:2', squeezer: 'median 2x2', runs: 2 },
+        { label: 'EOT (none)', spec: 'eot-pgd:k=2', surface: 'eot:2', squeezer: 'none', runs: 2 },
+      ],
+    });
+    const seeds = config.adaptive.map((a) => adaptiveSeed(config, a));
+    expect(seeds[1]).toBe(seeds[0]);
+    expect(seeds[0]).toBe(`${config.seed}/adaptive/He (median)`);
+    expect(new Set([seeds[0], seeds[2], seeds[3], seeds[4]]).size).toBe(4);
   });
 
   it('a run interrupted mid-way resumes to exactly the results of an uninterrupted run', async () => {

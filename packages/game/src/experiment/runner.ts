@@ -178,7 +178,7 @@ export async function runExperiment(
         const labels = seedLabels.subarray(0, count);
         const fitted = a.fitThreshold ? await fitDetectorThreshold(a.spec, registry, model, legit.x) : undefined;
         const entry = fitted === undefined ? a : { ...a, spec: `${a.spec},threshold=${fitted}` };
-        const { adversarial, summary } = await env.adaptiveAttack!(entry, row, x, labels, `${config.seed}/${key}`, samples(progress, a.label));
+        const { adversarial, summary } = await env.adaptiveAttack!(entry, row, x, labels, adaptiveSeed(config, a), samples(progress, a.label));
         const keys = master.fork(key.replaceAll('/', '|'));
         const randomize = registry.randomizer(`${row.randomizer}:${row.operatingDelta}`);
         const defended = (r: number) => defend(model, { squeeze, randomize, keys: keys.fork(`rep=${r}`) });
@@ -200,6 +200,25 @@ export async function runExperiment(
     }
     progress('adaptive', config.adaptive.length, config.adaptive.length);
   }
+}
+
+/**
+ * The attack seed of an adaptive row. Rows that run the same attack share one adversarial set, as
+ * table 3 evaluates one He et al. set (made against the joint detector) on each squeezer row: the
+ * seed is that of the first row running it. Rows with a surface attack their own defended row, so
+ * they share only with rows on the same squeezer.
+ */
+export function adaptiveSeed(config: ExperimentConfig, a: ExperimentConfig['adaptive'][number]): string {
+  const first = config.adaptive.find(
+    (b) =>
+      b.spec === a.spec &&
+      b.target === a.target &&
+      b.surface === a.surface &&
+      b.samples === a.samples &&
+      b.fitThreshold === a.fitThreshold &&
+      (a.surface === undefined || b.squeezer === a.squeezer),
+  )!;
+  return `${config.seed}/${cellKey.adaptive(first.label)}`;
 }
 
 /** An attack's progress as a stage of its own, in whole samples: the hours of a full run's attacks show as they pass. */
