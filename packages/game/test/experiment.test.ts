@@ -29,7 +29,10 @@ describe('experiment runner', () => {
     store.putCell('run', 'attack/BIM', { elapsedMs: 1_000 }, 0.2);
     store.putCell('run', 'eval/none/0/FGSM', { accuracyMean: 1 }, 2_500);
     store.putCell('run', 'adaptive/He', { elapsedMs: 10 }, 4_000);
-    expect(loadReportData(store, 'run')!.timings).toEqual({ attack: 91_000, eval: 2_500, adaptive: 4_000 });
+    // Two rows evaluating one shared set: its generation counts once.
+    store.putCell('run', 'adaptive/He (1-bit)', { attack: 'he', elapsedMs: 60_000 }, 60_500);
+    store.putCell('run', 'adaptive/He (median)', { attack: 'he', elapsedMs: 60_000 }, 300);
+    expect(loadReportData(store, 'run')!.timings).toEqual({ attack: 91_000, eval: 2_500, adaptive: 4_000 + 60_500 + 300 });
     store.close();
   });
 
