@@ -99,7 +99,7 @@ describe('report', () => {
     expect(html.match(/<svg/g)?.length).toBe(readdirSync(join(out, 'figures')).length);
     expect(readdirSync(join(out, 'figures'))).toContain('error-probability-heatmap.svg');
     // The adaptive row carries its convergence evidence: the loss curve figure and the late gain.
-    expect(readdirSync(join(out, 'figures'))).toContain('convergence-pgd-median-2x2-.svg');
+    expect(readdirSync(join(out, 'figures'))).toContain('convergence-pgd-median-2x2.svg');
     expect(md).toMatch(/\| PGD \(median 2x2\) \| median 2x2 \| 0.3 \| .* \| 12 steps, late gain -?\d+\.\d%/);
     expect(html).not.toMatch(/<script/);
   });

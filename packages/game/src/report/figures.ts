@@ -17,7 +17,7 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
   // The paper's figure numbers: MNIST 5-7, CIFAR-10 8-9 (no heat map).
   const fig = c.paper === 'cifar10' ? { delta: 8, n: 9, map: 'not in the paper for CIFAR-10' } : { delta: 5, n: 6, map: 'fig. 7' };
   for (const s of c.squeezers.filter((q) => q.deltas.length > 1)) {
-    const slug = s.label.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+    const slug = slugOf(s.label);
     const acc: Point[] = [];
     const adv: Point[] = [];
     for (const d of s.deltas) {
@@ -72,10 +72,15 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
     const curve = (data.adaptive(a.label) as { lossPerStep?: number[] } | undefined)?.lossPerStep;
     if (!curve?.length) continue;
     figures.push({
-      name: `convergence-${a.label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
+      name: `convergence-${slugOf(a.label)}`,
       caption: `Convergence of ${a.label}: the attack's loss per step, mean over the samples still running at that step (${a.spec}${a.surface ? `, surface ${a.surface}` : ''}).`,
       svg: await renderSvg(lineChart(`Loss per step: ${a.label}`, 'step', 'loss', curve.map((y, x) => ({ x, y, series: a.label })))),
     });
   }
   return figures;
+}
+
+/** A label as a file-name part: `EOT-PGD (median 2x2)` -> `eot-pgd-median-2x2`. */
+function slugOf(label: string): string {
+  return label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
 }
