@@ -10,10 +10,12 @@ import {
   type KeyedPrg,
   type Norm,
   ParameterError,
+  UINT8_LEVELS,
   argmaxRows,
   checkBatch,
   concatBatches,
   isDifferentiable,
+  roundToGrid,
   sliceBatch,
   snapToSpace,
 } from '@mixnsqueeze/core';
@@ -172,6 +174,7 @@ export abstract class AttackBase<P extends object> implements Attack {
       project(chunk, adv, budget?.norm, budget?.eps ?? Infinity, lo, hi, space.immutable);
       // Attacks search the continuous relaxation; the example a user gets must be a valid record.
       if (space.features) snapToSpace(chunk, adv, space, budget);
+      if (options.roundTo === 'uint8') roundMutable(adv, chunk.data, lo, hi, space.immutable);
       parts.push({ data: adv, shape: chunk.shape });
       options.onProgress?.(end, n);
     }
@@ -192,6 +195,14 @@ export abstract class AttackBase<P extends object> implements Attack {
       ...(lossSum.length ? { lossPerStep: Float64Array.from(lossSum, (v, t) => v / Math.max(1, lossCount[t]!)) } : {}),
     };
   }
+}
+
+/** Rounds adv to the 8-bit grid, keeping each immutable feature's clean value. */
+function roundMutable(adv: Float32Array, clean: Float32Array, lo: number, hi: number, immutable: Uint8Array | undefined): void {
+  roundToGrid(adv, adv, lo, hi, UINT8_LEVELS);
+  if (!immutable) return;
+  const d = immutable.length;
+  for (let i = 0; i < adv.length; i++) if (immutable[i % d] === 1) adv[i] = clean[i]!;
 }
 
 /** exact for deterministic differentiable models, bpda for defenses, spsa for logits-only models. */

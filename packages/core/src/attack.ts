@@ -33,6 +33,14 @@ export interface AttackOptions {
   readonly seed?: string;
   /** How the attack sees the model: `exact`, `bpda`, `eot:K`, `spsa`, `nes` (default: exact when possible, else bpda). */
   readonly surface?: string;
+  /**
+   * Round the adversarial examples to the 8-bit grid (k / 255 over the bounds, see `roundToGrid`)
+   * after the projection and before success is measured: images are stored as uint8, and
+   * EvadeML-Zoo (the paper's evaluation) rounds every adversarial example so before evaluating
+   * and detecting it. The rounding may move a value up to half a grid step past an L-inf budget
+   * (e.g. eps 0.3 = 76.5 / 255). Immutable features are left as they are. Default: no rounding.
+   */
+  readonly roundTo?: 'uint8';
   /** Aborts the run between iterations. */
   readonly signal?: AbortSignal;
   /** Called with the number of samples done and the total as the run proceeds. */

@@ -8,6 +8,7 @@ export * from './transform.ts';
 export * from './keyed-prg.ts';
 export * from './key-schedule.ts';
 export * from './attack.ts';
+export * from './value-grid.ts';
 export * from './game.ts';
 export * from './component.ts';
 export * from './spec.ts';

@@ -1,4 +1,4 @@
-import { type Batch, type FeatureSpace, type Squeezer } from '@mixnsqueeze/core';
+import { type Batch, type FeatureSpace, type Squeezer, roundToGrid } from '@mixnsqueeze/core';
 import { identityBackward } from './identity-backward.ts';
 
 /**
@@ -23,29 +23,8 @@ export class BitDepth implements Squeezer {
   }
 
   apply(x: Batch, space: FeatureSpace): Batch {
-    const levels = 2 ** this.bits - 1;
     const [lo, hi] = space.bounds;
-    const src = x.data;
-    const n = src.length;
-    const out = new Float32Array(n);
-    if (lo === 0 && hi === 1) {
-      for (let i = 0; i < n; i++) {
-        const p = Math.fround(src[i]! * levels);
-        // Round half to even as numpy's rint does (Math.round would break ties upwards).
-        const f = Math.floor(p);
-        const d = p - f;
-        out[i] = (d > 0.5 || (d === 0.5 && (f & 1) === 1) ? f + 1 : f) / levels;
-      }
-    } else {
-      const w = hi - lo;
-      for (let i = 0; i < n; i++) {
-        const p = Math.fround(Math.fround((src[i]! - lo) / w) * levels);
-        const f = Math.floor(p);
-        const d = p - f;
-        out[i] = lo + ((d > 0.5 || (d === 0.5 && (f & 1) === 1) ? f + 1 : f) / levels) * w;
-      }
-    }
-    return { data: out, shape: x.shape };
+    return { data: roundToGrid(x.data, new Float32Array(x.data.length), lo, hi, 2 ** this.bits - 1), shape: x.shape };
   }
 
   backward(x: Batch, y: Batch, gradOut: Batch): Batch {

@@ -30,6 +30,7 @@ const HE = 'he:squeezers=binary:0.5+median:2x2';
 
 const mnistPaper: ExperimentInput = {
   name: 'mnist-paper',
+  roundTo: 'uint8',
   description: "Mix'n'Squeeze tables 1-3 and figures 5-7 on MNIST: 100 seeds, R = 200, deltas 0-0.8, N up to 25",
   dataset: 'mnist',
   model: 'mnist',
@@ -59,6 +60,7 @@ const mnistPaper: ExperimentInput = {
 /** A reduced grid that finishes in minutes on two cores: the quick start's main job. */
 const mnistQuick: ExperimentInput = {
   name: 'mnist-quick',
+  roundTo: 'uint8',
   description:
     'reduced grid for the quick start: 20 seeds, R = 20, three attacks, deltas 0/0.2/0.5; CW-2 with 300 iterations x 2 binary steps from c = 10 at lr 0.05 and He et al. with 300 x 3 instead of 1000 x 9 and 5000 x 9; EOT-PGD with k = 10 instead of 30',
   dataset: 'mnist',
@@ -130,6 +132,7 @@ const CIFAR_SQUEEZERS: ExperimentInput['squeezers'] = [
  */
 const cifar10Paper: ExperimentInput = {
   name: 'cifar10-paper',
+  roundTo: 'uint8',
   description: "Mix'n'Squeeze tables 1-2 (CIFAR-10 rows) and figures 8-9: 100 seeds, R = 200, delta 0.05, N up to 50",
   dataset: 'cifar10',
   paper: 'cifar10',

@@ -50,8 +50,12 @@ export async function cliEnvironment(
       surface: surface ?? 'default',
       target,
       seed,
+      ...(config.roundTo === 'uint8' ? { extra: { roundTo: 'uint8' } } : {}),
     };
-    const { report } = await cache.getOrCreate(key, () => attack.run(victim, seeds, labels, { target, seed, ...(surface ? { surface } : {}), ...(progress ? { onProgress: progress } : {}) }));
+    const roundTo = config.roundTo === 'uint8' ? { roundTo: 'uint8' as const } : {};
+    const { report } = await cache.getOrCreate(key, () =>
+      attack.run(victim, seeds, labels, { target, seed, ...roundTo, ...(surface ? { surface } : {}), ...(progress ? { onProgress: progress } : {}) }),
+    );
     return { adversarial: report.adversarial, success: report.success, summary: attackSummary(report) };
   };
   const env: ExperimentEnvironment = {

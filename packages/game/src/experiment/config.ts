@@ -86,6 +86,12 @@ export const experimentConfig = z
      * game costs m x candidates Classify queries, so the full grid at every delta is days of work).
      */
     gamesAt: z.enum(['all', 'operating']).default('all'),
+    /**
+     * Round every adversarial example to the 8-bit grid (k / 255) before it is evaluated or
+     * scored by a detector, as EvadeML-Zoo's main program does (images are stored as uint8).
+     * The built-in paper configs set `uint8`; default `none` keeps the attack's float output.
+     */
+    roundTo: z.enum(['none', 'uint8']).default('none'),
     attacks: z.array(attackEntry).min(1),
     squeezers: z.array(squeezerEntry).min(1),
     adaptive: z.array(adaptiveEntry).default([]),

@@ -3,8 +3,10 @@ import {
   type Classifier,
   ParameterError,
   type Registry,
+  UINT8_LEVELS,
   derivedKeys,
   gatherRows,
+  roundToGrid,
   sliceBatch,
 } from '@mixnsqueeze/core';
 import { SqueezeDetector, defend } from '@mixnsqueeze/squeezers';
@@ -118,7 +120,7 @@ export async function runExperiment(
     const key = cellKey.attack(a.label);
     const r = await env.attack(a, seeds, seedLabels, `${config.seed}/${key}`, samples(progress, `attack ${a.label}`));
     await store.memo(runId, key, async () => ({ ...r.summary, success: Array.from(r.success) }));
-    sets.set(a.label, { x: r.adversarial, labels: seedLabels });
+    sets.set(a.label, { x: roundAdversarial(config, r.adversarial, model), labels: seedLabels });
   }
   progress('attacks', config.attacks.length, config.attacks.length);
 
@@ -178,7 +180,9 @@ export async function runExperiment(
         const labels = seedLabels.subarray(0, count);
         const fitted = a.fitThreshold ? await fitDetectorThreshold(a.spec, registry, model, legit.x) : undefined;
         const entry = fitted === undefined ? a : { ...a, spec: `${a.spec},threshold=${fitted}` };
-        const { adversarial, summary } = await env.adaptiveAttack!(entry, row, x, labels, adaptiveSeed(config, a), samples(progress, a.label));
+        const made = await env.adaptiveAttack!(entry, row, x, labels, adaptiveSeed(config, a), samples(progress, a.label));
+        const { summary } = made;
+        const adversarial = roundAdversarial(config, made.adversarial, model);
         const keys = master.fork(key.replaceAll('/', '|'));
         const randomize = registry.randomizer(`${row.randomizer}:${row.operatingDelta}`);
         const defended = (r: number) => defend(model, { squeeze, randomize, keys: keys.fork(`rep=${r}`) });
@@ -200,6 +204,16 @@ export async function runExperiment(
     }
     progress('adaptive', config.adaptive.length, config.adaptive.length);
   }
+}
+
+/**
+ * The adversarial examples as the config evaluates them: on the 8-bit grid when `roundTo` is
+ * `uint8` (idempotent, so an environment that already rounded changes nothing).
+ */
+function roundAdversarial(config: ExperimentConfig, x: Batch, model: Classifier): Batch {
+  if (config.roundTo !== 'uint8') return x;
+  const [lo, hi] = model.space.bounds;
+  return { data: roundToGrid(x.data, new Float32Array(x.data.length), lo, hi, UINT8_LEVELS), shape: x.shape };
 }
 
 /**

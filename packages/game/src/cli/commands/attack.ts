@@ -21,6 +21,7 @@ interface AttackOptions extends Omit<ModelOptions, 'seed'> {
   cache: boolean;
   cacheDir?: string;
   batchSize: string;
+  uint8?: boolean;
 }
 
 const collect = (value: string, prior: string[]): string[] => [...prior, value];
@@ -85,6 +86,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
     .option('--n <count>', 'number of samples: the first N correctly classified', '100')
     .option('--seed <int>', "seed of the attack's randomness and of the defense's keys during the attack", '0')
     .option('--batch-size <count>', 'samples per attack batch', '100')
+    .option('--uint8', 'round the examples to the 8-bit grid (k/255) before measuring success and writing them, as the paper\'s evaluation did')
     .option('--no-cache', 'always regenerate (and do not store) the set')
     .option('--cache-dir <dir>', 'cache directory (default $MIXNSQUEEZE_CACHE or .mixnsqueeze-cache)')
     .option('--json', 'print the summary as JSON')
@@ -114,7 +116,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
         surface: opts.surface ?? 'default',
         target: opts.target,
         seed: opts.seed,
-        extra: { batchSize },
+        extra: { batchSize, ...(opts.uint8 ? { roundTo: 'uint8' } : {}) },
       };
       const run = async (): Promise<AttackReport> => {
         const bar = ctx.interactive ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: `${attack.id} [{bar}] {value}/{total} samples | {duration_formatted}` }) : undefined;
@@ -124,6 +126,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
             target: opts.target,
             seed: opts.seed,
             batchSize,
+            ...(opts.uint8 ? { roundTo: 'uint8' as const } : {}),
             ...(opts.surface ? { surface: opts.surface } : {}),
             onProgress: (done) => bar?.update(Math.floor(done)),
           });
