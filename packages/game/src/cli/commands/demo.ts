@@ -1,16 +1,14 @@
-import { createRequire } from 'node:module';
 import { type Command } from 'commander';
-import { type Batch, type FeatureSpace, derivedKeys, imageSpace, isRandomizer } from '@mixnsqueeze/core';
+import { type Batch, type FeatureSpace, derivedKeys, gatherRows, isRandomizer } from '@mixnsqueeze/core';
+import { loadMnist } from '@mixnsqueeze/backends';
 import { type CliContext } from '../context.ts';
 
 const SHADES = ' .:-=+*#%@';
 
-/** The first digit of each requested class from the `mnist` package, as a batch N x 28 x 28 x 1. */
-function mnistDigits(classes: readonly number[]): Batch {
-  const mnist = createRequire(import.meta.url)('mnist') as Record<number, { get(i: number): number[] }>;
-  const data = new Float32Array(classes.length * 784);
-  classes.forEach((c, i) => data.set(mnist[c]!.get(0), i * 784));
-  return { data, shape: [classes.length, 28, 28, 1] };
+/** The first test digit of each requested class (official MNIST test order), as a batch N x 28 x 28 x 1. */
+function mnistDigits(classes: readonly number[]): { x: Batch; space: FeatureSpace } {
+  const test = loadMnist('test');
+  return { x: gatherRows(test.x, classes.map((c) => test.labels.indexOf(c))), space: test.space };
 }
 
 /** Renders the samples of a batch side by side as text, two characters per pixel. */
@@ -50,8 +48,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     .option('--seed <hex>', 'master seed for the replayable draws', '6d69786e73717565657a652d64656d6f')
     .action(async (opts: { seed: string }) => {
       const registry = await ctx.registry();
-      const space = imageSpace(28, 28, 1);
-      const x = mnistDigits([0, 3, 7]);
+      const { x, space } = mnistDigits([0, 3, 7]);
       const pipelines = [[], ['bit-depth:1'], ['median:2x2'], ['uniform:0.2', 'bit-depth:1'], ['uniform:0.5', 'median:2x2']];
       const run = (specs: readonly string[], seed: string): Batch => {
         const keys = derivedKeys(seed);
