@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@mixnsqueeze/core';
 import { type Figure, buildFigures } from './figures.ts';
 import { type ReportData } from './report-data.ts';
+import { agreementTable } from './agreement.ts';
 import { type Table, accuracyTable, adaptiveTable, advantageTable, htmlTable, markdownTable } from './tables.ts';
 
 const CSS = `body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -11,7 +12,14 @@ td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:13px}fi
 figcaption{font-size:12px;color:#555;max-width:400px}pre{background:#f6f6f6;padding:.5em;overflow:auto;font-size:12px}`;
 
 function tables(data: ReportData): Table[] {
-  return [accuracyTable(data, false), accuracyTable(data, true), ...(data.config.adaptive.length ? [adaptiveTable(data)] : []), advantageTable(data)];
+  const agreement = agreementTable(data);
+  return [
+    accuracyTable(data, false),
+    accuracyTable(data, true),
+    ...(data.config.adaptive.length ? [adaptiveTable(data)] : []),
+    advantageTable(data),
+    ...(agreement ? [agreement] : []),
+  ];
 }
 
 function meta(data: ReportData): string {
