@@ -35,11 +35,13 @@ describe('model zoo', () => {
     }
   });
 
-  it('mnist: a differentiable classifier with digit names, >= 97% on the first 500 held-out digits', async () => {
+  it("mnist: Carlini's released weights, a differentiable classifier with digit names, 498 of the first 500 official test digits", async () => {
     const model = await loadClassifier('mnist', { log: quiet });
     expect(isDifferentiable(model)).toBe(true);
     expect(model.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-    expect(await accuracy('mnist', takeSamples(loadMnist('test'), 500))).toBeGreaterThanOrEqual(0.97);
+    // Measured on wasm and cpu alike: test digits 445 and 449 are the two misclassified among the first
+    // 500 (99.43% over all 10,000: mnist-carlini.test.ts).
+    expect(await accuracy('mnist', takeSamples(loadMnist('test'), 500))).toBe(498 / 500);
   });
 
   it.skipIf(!existsSync(FASHION_MNIST_DIR))('fashion-mnist: >= 88% on the first 500 test images', async () => {
