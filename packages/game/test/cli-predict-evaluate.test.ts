@@ -49,7 +49,7 @@ describe('mixnsqueeze predict', () => {
     ]) {
       const r = await run('predict', ...args);
       expect(r.code, args.join(' ')).toBe(2);
-      const lines = r.err.trim().split('\n').filter((l) => !l.startsWith('mixnsqueeze: tfjs backend'));
+      const lines = r.err.trim().split('\n').filter((l) => !/^mixnsqueeze: (tfjs backend |\S+ on ONNX Runtime )/.test(l));
       expect(lines, r.err).toHaveLength(1);
       expect(lines[0]).toMatch(/^mixnsqueeze: error: /);
     }

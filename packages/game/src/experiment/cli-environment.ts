@@ -1,31 +1,26 @@
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { type Batch, type Classifier, type Registry, derivedKeys, isDifferentiable } from '@mixnsqueeze/core';
+import { type Batch, type Classifier, type Registry, derivedKeys } from '@mixnsqueeze/core';
 import { defend } from '@mixnsqueeze/squeezers';
 import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray } from '@mixnsqueeze/attacks';
 import { attackSummary } from './attack-summary.ts';
-import { ZOO, isZooId, loadClassifier, loadDataset } from '@mixnsqueeze/backends';
+import { loadClassifier, loadDataset } from '@mixnsqueeze/backends';
 import { type ExperimentConfig } from './config.ts';
 import { modelFingerprint } from './model-fingerprint.ts';
 import { type ExperimentEnvironment, type SampleProgress } from './runner.ts';
 
 /**
- * The environment a CLI run uses: the ONNX export next to a zoo model when present (ONNX Runtime
- * worker pool), for the classification stage (millions of defended forward passes) and, when its
- * gradient graph builds, for the attacks too (about 6x the tfjs-wasm gradient throughput); else
- * the tfjs model for attacks. Adversarial sets go through the on-disk cache.
+ * The environment a CLI run uses: the model as `loadClassifier` gives it (a zoo model on ONNX
+ * Runtime with its gradient graph when it ships an ONNX export: the classification stage makes
+ * millions of defended forward passes, and the attacks' gradients run several times the tfjs-wasm
+ * rate), for both the classification stage and the attacks. Adversarial sets go through the
+ * on-disk cache.
  */
 export async function cliEnvironment(
   config: ExperimentConfig,
   registry: Registry,
   log: (line: string) => void,
 ): Promise<{ env: ExperimentEnvironment; close(): Promise<void> }> {
-  const tfjsModel = await loadClassifier(config.model, { log });
-  const onnxPath = isZooId(config.model) ? join(dirname(ZOO[config.model].modelJson), 'model.onnx') : undefined;
-  // The ONNX graph knows its input shape only: the space (tabular schema, layout) comes from the tfjs model.
-  const model: Classifier = onnxPath && existsSync(onnxPath) ? await loadClassifier(onnxPath, { log, onnx: { space: tfjsModel.space } }) : tfjsModel;
-  const attackModel = isDifferentiable(model) ? model : tfjsModel;
-  log(`attacks run on ${attackModel === model && model !== tfjsModel ? 'the ONNX model (gradient graph)' : 'the tfjs model'}`);
+  const model = await loadClassifier(config.model, { log });
+  const attackModel = model;
   const test = await loadDataset(config.dataset, { split: 'test' });
   const cache = new AdversarialCache(defaultCacheDir(), log);
   const fingerprint = await modelFingerprint(config.model);
@@ -79,16 +74,12 @@ export async function cliEnvironment(
       return { adversarial: r.adversarial, summary: r.summary };
     },
   };
-  const dispose = async (c: Classifier) => {
-    const closable = c as { close?: () => Promise<void> | void; dispose?: () => void };
-    await closable.close?.();
-    closable.dispose?.();
-  };
   return {
     env,
     close: async () => {
-      await dispose(model);
-      if (model !== tfjsModel) await dispose(tfjsModel);
+      const closable = model as { close?: () => Promise<void> | void; dispose?: () => void };
+      await closable.close?.();
+      closable.dispose?.();
     },
   };
 }

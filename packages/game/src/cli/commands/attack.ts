@@ -5,7 +5,7 @@ import { type AttackBase, type AttackReport, type AdversarialSetKey, Adversarial
 import { modelFingerprint } from '../../experiment/model-fingerprint.ts';
 import { firstCorrect } from '../../experiment/seed-selection.ts';
 import { type CliContext } from '../context.ts';
-import { type ModelOptions, loadDefendedModel } from './defended-model.ts';
+import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
 
 interface AttackOptions extends Omit<ModelOptions, 'seed'> {
   /** The attack's seed (an integer), from which the defense keys during the attack derive too. */
@@ -99,57 +99,61 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
       const attack = (await ctx.registry()).create<AttackBase<object>>('attack', spec);
       // The defense's keys during the attack are replayable too (the attacker never sees them).
       const { model, defended, specs } = await loadDefendedModel(ctx, { ...opts, seed: `mixnsqueeze/attack/seed=${opts.seed}` });
-      const { loadDataset } = await import('@mixnsqueeze/backends');
-      const data = await loadDataset(opts.dataset, { ...(opts.labels ? { labels: opts.labels } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
-      checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
-      const indices = await firstCorrect(model, data.x, data.labels, n);
-      if (indices.length === 0) throw new ParameterError(`the model classifies none of the ${data.labels.length} samples of '${opts.dataset}' correctly; nothing to attack.`);
-      if (indices.length < n) ctx.stderr(`only ${indices.length} of ${data.labels.length} samples are classified correctly; attacking those.\n`);
-      const x = gatherRows(data.x, indices);
-      const labels = Int32Array.from(indices, (i) => data.labels[i]!);
-      const key: AdversarialSetKey = {
-        model: await modelFingerprint(opts.model),
-        defense: specs,
-        dataset: await datasetFingerprint(opts),
-        slice: `first-correct:${indices.length}:${fingerprintArray(indices)}`,
-        attack: attack.spec,
-        surface: opts.surface ?? 'default',
-        target: opts.target,
-        seed: opts.seed,
-        extra: { batchSize, ...(opts.uint8 ? { roundTo: 'uint8' } : {}) },
-      };
-      const run = async (): Promise<AttackReport> => {
-        const bar = ctx.interactive ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: `${attack.id} [{bar}] {value}/{total} samples | {duration_formatted}` }) : undefined;
-        bar?.start(indices.length, 0);
-        try {
-          return await attack.run(defended, x, labels, {
-            target: opts.target,
-            seed: opts.seed,
-            batchSize,
-            ...(opts.uint8 ? { roundTo: 'uint8' as const } : {}),
-            ...(opts.surface ? { surface: opts.surface } : {}),
-            onProgress: (done) => bar?.update(Math.floor(done)),
-          });
-        } finally {
-          bar?.stop();
+      try {
+        const { loadDataset } = await import('@mixnsqueeze/backends');
+        const data = await loadDataset(opts.dataset, { ...(opts.labels ? { labels: opts.labels } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+        checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
+        const indices = await firstCorrect(model, data.x, data.labels, n);
+        if (indices.length === 0) throw new ParameterError(`the model classifies none of the ${data.labels.length} samples of '${opts.dataset}' correctly; nothing to attack.`);
+        if (indices.length < n) ctx.stderr(`only ${indices.length} of ${data.labels.length} samples are classified correctly; attacking those.\n`);
+        const x = gatherRows(data.x, indices);
+        const labels = Int32Array.from(indices, (i) => data.labels[i]!);
+        const key: AdversarialSetKey = {
+          model: await modelFingerprint(opts.model),
+          defense: specs,
+          dataset: await datasetFingerprint(opts),
+          slice: `first-correct:${indices.length}:${fingerprintArray(indices)}`,
+          attack: attack.spec,
+          surface: opts.surface ?? 'default',
+          target: opts.target,
+          seed: opts.seed,
+          extra: { batchSize, ...(opts.uint8 ? { roundTo: 'uint8' } : {}) },
+        };
+        const run = async (): Promise<AttackReport> => {
+          const bar = ctx.interactive ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: `${attack.id} [{bar}] {value}/{total} samples | {duration_formatted}` }) : undefined;
+          bar?.start(indices.length, 0);
+          try {
+            return await attack.run(defended, x, labels, {
+              target: opts.target,
+              seed: opts.seed,
+              batchSize,
+              ...(opts.uint8 ? { roundTo: 'uint8' as const } : {}),
+              ...(opts.surface ? { surface: opts.surface } : {}),
+              onProgress: (done) => bar?.update(Math.floor(done)),
+            });
+          } finally {
+            bar?.stop();
+          }
+        };
+        const cache = opts.cache ? new AdversarialCache(opts.cacheDir ?? defaultCacheDir(), (m) => ctx.stderr(`${m}\n`)) : undefined;
+        const { report, hit } = cache ? await cache.getOrCreate(key, run) : { report: await run(), hit: false };
+        await writeBatchFile(opts.out, report.adversarial);
+        const summary = summarize(report, { model: opts.model, dataset: opts.dataset, defense: specs, target: opts.target, seed: Number(opts.seed), cached: hit, out: opts.out });
+        if (opts.json) {
+          ctx.stdout(`${JSON.stringify(summary)}\n`);
+          return;
         }
-      };
-      const cache = opts.cache ? new AdversarialCache(opts.cacheDir ?? defaultCacheDir(), (m) => ctx.stderr(`${m}\n`)) : undefined;
-      const { report, hit } = cache ? await cache.getOrCreate(key, run) : { report: await run(), hit: false };
-      await writeBatchFile(opts.out, report.adversarial);
-      const summary = summarize(report, { model: opts.model, dataset: opts.dataset, defense: specs, target: opts.target, seed: Number(opts.seed), cached: hit, out: opts.out });
-      if (opts.json) {
-        ctx.stdout(`${JSON.stringify(summary)}\n`);
-        return;
+        const f = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
+        ctx.stdout(
+          [
+            `${summary.attack} on ${opts.model}${specs.length ? ` behind ${specs.join(' -> ')}` : ''}, surface ${summary.surface}, target ${opts.target}, ${summary.samples} samples of ${opts.dataset}`,
+            `success ${(100 * summary.successRate).toFixed(2)}% (${summary.successes}/${summary.samples}); mean norms of the successes: L0 ${f(summary.meanNorms.l0, 1)}, L2 ${f(summary.meanNorms.l2, 4)}, Linf ${f(summary.meanNorms.linf, 4)}`,
+            `time ${(summary.elapsedMs / 1000).toFixed(2)} s; model queries ${summary.queries.forward} forward, ${summary.queries.gradient} gradient${hit ? ' (read from the cache, not regenerated)' : ''}`,
+            `wrote ${opts.out}`,
+          ].join('\n') + '\n',
+        );
+      } finally {
+        await releaseModel(model);
       }
-      const f = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
-      ctx.stdout(
-        [
-          `${summary.attack} on ${opts.model}${specs.length ? ` behind ${specs.join(' -> ')}` : ''}, surface ${summary.surface}, target ${opts.target}, ${summary.samples} samples of ${opts.dataset}`,
-          `success ${(100 * summary.successRate).toFixed(2)}% (${summary.successes}/${summary.samples}); mean norms of the successes: L0 ${f(summary.meanNorms.l0, 1)}, L2 ${f(summary.meanNorms.l2, 4)}, Linf ${f(summary.meanNorms.linf, 4)}`,
-          `time ${(summary.elapsedMs / 1000).toFixed(2)} s; model queries ${summary.queries.forward} forward, ${summary.queries.gradient} gradient${hit ? ' (read from the cache, not regenerated)' : ''}`,
-          `wrote ${opts.out}`,
-        ].join('\n') + '\n',
-      );
     });
 }

@@ -79,7 +79,7 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       store.openRun(runId, config, runtimeVersions());
       ctx.stderr(`${resumed ? 'resuming' : 'starting'} run ${runId} (${config.description || config.name}); results in ${opts.db}\n`);
       const progress = await stageProgress(ctx);
-      const { env, close } = await cliEnvironment(config, registry, (line) => ctx.stderr(`${line}\n`));
+      const { env, close } = await cliEnvironment(config, registry, (line) => ctx.stderr(line.endsWith('\n') ? line : `${line}\n`));
       const started = performance.now();
       try {
         await runExperiment(config, env, store, runId, progress.update);
