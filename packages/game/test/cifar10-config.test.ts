@@ -41,7 +41,7 @@ describe('CIFAR-10 configurations', () => {
     expect(fidelityNotesFor(builtinConfig('mnist-quick'))).toContain('20 seeds, so one seed moves an adversarial accuracy by 5 points');
     const own = fidelityNotesFor({ ...builtinConfig('mnist-paper'), model: 'my-cnn.onnx' });
     expect(own).toContain('the model is `my-cnn.onnx`, not the shipped `mnist`');
-    expect(own).not.toContain("Carlini's architecture retrained here");
+    expect(own).not.toContain('weights released with Feature Squeezing');
     const densenet = fidelityNotesFor({ ...config, model: 'densenet.onnx' });
     expect(densenet).toContain('the model is `densenet.onnx`, not the shipped `cifar10-resnet8`');
     expect(densenet).not.toContain('MLPerf');
