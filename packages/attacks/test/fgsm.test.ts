@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CapabilityError, type Classifier, LinearClassifier, ParameterError, Registry, argmaxRows, featureSpace } from '@mixnsqueeze/core';
+import { Bim } from '../src/attacks/bim.ts';
 import { Fgsm } from '../src/attacks/fgsm.ts';
 import { attacksPlugin } from '../src/plugin.ts';
 import { crossEntropyLoss } from '../src/loss.ts';
@@ -7,6 +8,33 @@ import { crossEntropyLoss } from '../src/loss.ts';
 const space = featureSpace([6]);
 const model = new LinearClassifier(space, Float64Array.from({ length: 18 }, (_, i) => Math.sin(i * 2.1) * 3), Float64Array.of(0, 0.1, -0.1));
 const x = { data: Float32Array.from({ length: 8 * 6 }, (_, i) => 0.3 + 0.4 * Math.abs(Math.sin(i * 0.7))), shape: [8, 6] };
+
+describe('fgsm as cleverhans 2017 computes it (EvadeML-Zoo: y = None, softmax output, float32)', () => {
+  // logits = W x + b, 4 features, 3 classes, at x = 0.5: z = (31, 11.75, 0). In float32 the top
+  // probability p_0 = 1 / (1 + e^-19.25 + e^-31) rounds to exactly 1.0.
+  const space4 = featureSpace([4]);
+  const W0 = [1, -1, 1, 1];
+  const W1 = [2, 2, -1, 0.5];
+  const saturated = new LinearClassifier(space4, Float64Array.from([...W0, ...W1, 0, 0, 0, 0]), Float64Array.of(30, 10, 0));
+  const half = { data: new Float32Array(4).fill(0.5), shape: [1, 4] };
+
+  it("steps along TensorFlow's float32 cross-entropy gradient: p_0 = 1.0 drops the -grad z_0 term", async () => {
+    // TensorFlow: dL/dz = (p_0 - 1, p_1, p_2) = (0, 4.4e-9, 3.4e-14), so grad_x = p_1 W1 + p_2 W2: signs (+, +, -, +).
+    // Exactly: p_1 (W1 - W0) + p_2 (W2 - W0): signs (+, +, -, -).
+    const r = await new Fgsm({ eps: 0.2 }).run(saturated, half, Int32Array.of(0));
+    expect(Array.from(r.adversarial.data)).toEqual([0.7, 0.7, 0.3, 0.7].map(Math.fround));
+    // The exact gradient of the given label (this FGSM before it followed the reference) is BIM's one step in float64.
+    const exact = await new Bim({ eps: 0.2, step: 0.2, steps: 1, softmax: 'float64', labels: 'given', clip: 'step' }).run(saturated, half, Int32Array.of(0));
+    expect(Array.from(exact.adversarial.data)).toEqual([0.7, 0.7, 0.3, 0.3].map(Math.fround));
+  });
+
+  it("uses the model's own prediction as the label (y = None), whatever labels are given, in the same forward pass", async () => {
+    const own = await new Fgsm({ eps: 0.2 }).run(saturated, half, Int32Array.of(0));
+    const wrong = await new Fgsm({ eps: 0.2 }).run(saturated, half, Int32Array.of(2));
+    expect(wrong.adversarial.data).toEqual(own.adversarial.data);
+    expect(wrong.queries).toEqual({ forward: 2, gradient: 1 });
+  });
+});
 
 describe('fgsm through the sealed entry point', () => {
   it('moves every feature by exactly eps and raises the (convex) loss of every sample', async () => {
