@@ -31,9 +31,18 @@ export function linearLogitLoss(coefficients: Float32Array): LogitLoss {
  * (JSMA needs 2 per sample, DeepFool one per candidate class).
  */
 export function logitGradients(surface: AttackSurface, x: Batch, sample: Int32Array, coefficients: Float32Array): Promise<LossAndGradient> {
+  return rowGradients(surface, x, sample, linearLogitLoss(coefficients));
+}
+
+/**
+ * The input gradients of a loss whose rows are copies of samples: row r of the batch is
+ * x_{sample[r]}, and `loss` sees the logits of every row (so it can make each row's gradient seed
+ * a function of that row's logits, e.g. the softmax gradient of one class). One surface call.
+ */
+export function rowGradients(surface: AttackSurface, x: Batch, sample: Int32Array, loss: LogitLoss): Promise<LossAndGradient> {
   const d = sampleSize(x.shape);
   const rows = sample.length;
   const data = new Float32Array(rows * d);
   for (let r = 0; r < rows; r++) data.set(x.data.subarray(sample[r]! * d, (sample[r]! + 1) * d), r * d);
-  return surface.lossAndGradient({ data, shape: [rows, ...x.shape.slice(1)] }, linearLogitLoss(coefficients));
+  return surface.lossAndGradient({ data, shape: [rows, ...x.shape.slice(1)] }, loss);
 }

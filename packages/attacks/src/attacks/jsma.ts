@@ -1,10 +1,12 @@
 import { sampleSize } from '@mixnsqueeze/core';
 import { z } from 'zod';
 import { AttackBase, type AttackContext } from '../attack-base.ts';
-import { logitGradients } from '../logit-gradients.ts';
+import { logitGradients, rowGradients } from '../logit-gradients.ts';
+import { probabilityJacobianLoss } from '../probability-jacobian.ts';
 import { attackComponent } from '../presets.ts';
+import { argmaxOf, tfSoftmax } from '../tf-float32.ts';
 
-/** Zod schema of the JSMA parameters (defaults: theta 1.0, gamma 0.1). */
+/** Zod schema of the JSMA parameters (defaults: theta 1.0, gamma 0.1, the Jacobian of the float32 probabilities, as cleverhans 2017). */
 export const jsmaParams = z.strictObject({
   theta: z
     .number()
@@ -14,6 +16,14 @@ export const jsmaParams = z.strictObject({
     .default(1)
     .describe('change applied to each chosen feature, relative to the bounds (> 0 increases, < 0 decreases)'),
   gamma: z.number().gt(0).max(1).default(0.1).describe('largest fraction of the features that may be changed'),
+  jacobian: z
+    .enum(['probabilities', 'logits'])
+    .default('probabilities')
+    .describe("saliency from the softmax probabilities (cleverhans on the model's softmax output) or from the logits (this attack's earlier reading)"),
+  softmax: z
+    .enum(['float32', 'float64'])
+    .default('float32')
+    .describe("with jacobian=probabilities: the softmax and its gradient as TensorFlow's float32 kernels compute them, or exactly"),
 });
 /** Parameters of {@link Jsma}, as validated by {@link jsmaParams}. */
 export type JsmaParams = z.infer<typeof jsmaParams>;
@@ -21,19 +31,30 @@ export type JsmaParams = z.infer<typeof jsmaParams>;
 /**
  * Jacobian-based Saliency Map Attack (Papernot, McDaniel, Jha, Fredrikson, Celik & Swami, "The
  * Limitations of Deep Learning in Adversarial Settings", EuroS&P 2016, Algorithms 2 and 3), L0,
- * targeted only, with the pairwise saliency map of the paper. Per sample, with target t, search
- * domain G = the mutable features that can still move in theta's direction, s = sign(theta):
- *   while argmax f(x') != t and iterations < floor(gamma * |features| / 2) and |G| >= 2:
- *     alpha_p = s * d z_t / d x_p;  beta_p = s * sum_{j != t} d z_j / d x_p
- *     (p, q) = argmax over pairs p != q in G with alpha_p + alpha_q > 0 and beta_p + beta_q < 0
- *              of (alpha_p + alpha_q) * |beta_p + beta_q|          (stop if no pair qualifies)
- *     x'_p, x'_q += theta (clipped to the bounds);  G -= {p, q}
- * Derivatives are taken of the logits, as in cleverhans' SaliencyMapMethod that the reference
- * evaluation ran (the paper uses the softmax outputs). The two Jacobian rows per sample (z_t and the
- * sum of the others) come from one batched surface call per iteration.
+ * targeted only, as cleverhans 2017's SaliencyMapMethod runs it (attacks_tf.py `jsma`,
+ * `saliency_map`, `jacobian`) in the reference evaluation, which gave it the model's softmax
+ * output. Per sample, with target t, s = sign(theta), and the search domain G = the mutable
+ * features below the upper bound (theta > 0; above the lower bound for theta < 0):
+ *   while argmax p(x') != t and iterations < floor(|features| * gamma / 2) and |G| > 1:
+ *     a = d p_t / dx,  b = d (sum_{j != t} p_j) / dx     (float32, two rows per sample, one call)
+ *     score(p, q) = -(a_p + a_q) * (b_p + b_q)  for pairs p != q in G with s (a_p + a_q) > 0 and
+ *                   s (b_p + b_q) < 0, else 0        (float32, as numpy computes it)
+ *     (p2, p1) = the first pair of largest score in row-major order (p2 < p1);
+ *                no pair of positive score: numpy's argmax of the all-zero map, p1 = p2 = feature 0
+ *     x'_p1 += theta, then x'_p2 += theta, each clipped to the bound theta moves towards
+ *     (the fallback moves feature 0 twice, when it may move);  G -= {p1, p2}
+ * The prediction is checked before every step (so after the last one too), and the loop ends
+ * once the domain holds fewer than two features. Derivatives are those of the probabilities, with
+ * `softmax` float32 in TensorFlow's arithmetic (see probability-jacobian.ts: where the predicted
+ * class's probability is exactly 1.0, the "others" row is not minus the target row, and the
+ * conditions select other pairs than the exact ones; `softmax=float64` gives those).
+ * `jacobian=logits` is this attack before it followed cleverhans (derivatives of the logits z_t and
+ * sum_{j != t} z_j, pair scores (a_p + a_q) * |b_p + b_q| in float64, and a sample stops when no
+ * pair qualifies).
  * Defaults: theta 1.0, gamma 0.1 (the reference settings for MNIST and CIFAR-10; not run on
- * ImageNet). Presets: mnist, cifar10 (the same). Use with target next or ll.
- * Cost per iteration: 2 gradients per sample not yet at its target; O(|G|^2) pair search.
+ * ImageNet), jacobian probabilities, softmax float32. Presets: mnist, cifar10 (the same). Use with
+ * target next or ll. Cost per iteration: 2 gradient rows per sample not yet at its target, in one
+ * batched surface call; O(|G|^2) pair search.
  */
 export class Jsma extends AttackBase<JsmaParams> {
   readonly id = 'jsma';
@@ -41,76 +62,73 @@ export class Jsma extends AttackBase<JsmaParams> {
   readonly targeted = true;
   override readonly untargeted = false;
 
+  constructor(params: z.input<typeof jsmaParams>) {
+    super(jsmaParams.parse(params));
+  }
+
   protected async perturb(ctx: AttackContext): Promise<Float32Array> {
+    const p = this.params;
     const targets = ctx.targets!;
     const n = ctx.x.shape[0]!;
     const d = sampleSize(ctx.x.shape);
     const k = ctx.classes;
     const [lo, hi] = ctx.space.bounds;
-    const sign = this.params.theta > 0 ? 1 : -1;
-    const change = this.params.theta * (hi - lo);
-    const maxIterations = Math.floor((d * this.params.gamma) / 2);
+    const immutable = ctx.space.immutable;
+    const increase = p.theta > 0;
+    const change = p.theta * (hi - lo);
+    const maxIterations = Math.floor((d * p.gamma) / 2);
     const adv = ctx.x.data.slice();
     // Search domain: features that are mutable and not yet at the bound theta pushes towards.
     const domain = new Uint8Array(n * d);
+    const domainSize = new Int32Array(n);
     for (let i = 0; i < n * d; i++) {
-      const f = i % d;
-      domain[i] = Number(!(ctx.space.immutable?.[f] === 1) && (sign > 0 ? adv[i]! < hi : adv[i]! > lo));
+      const ok = immutable?.[i % d] !== 1 && (increase ? adv[i]! < hi : adv[i]! > lo);
+      domain[i] = Number(ok);
+      domainSize[Math.floor(i / d)] += Number(ok);
     }
-    let active = Int32Array.from({ length: n }, (_, i) => i);
-    const alpha = new Float64Array(d);
-    const beta = new Float64Array(d);
-    const index = new Int32Array(d);
+    const search = new PairSearch(d);
+    const prob = new Float32Array(k);
+    let active = Int32Array.from({ length: n }, (_, i) => i).filter((i) => domainSize[i]! > 1);
     for (let it = 0; it < maxIterations && active.length > 0; it++) {
       ctx.checkAborted();
-      // Rows 2a and 2a + 1: gradients of z_t and of sum_{j != t} z_j for active sample a.
       const rows = new Int32Array(2 * active.length);
-      const coef = new Float32Array(2 * active.length * k);
-      for (let a = 0; a < active.length; a++) {
-        const i = active[a]!;
-        rows[2 * a] = rows[2 * a + 1] = i;
-        for (let j = 0; j < k; j++) coef[(2 * a + 1) * k + j] = j === targets[i] ? 0 : 1;
-        coef[2 * a * k + targets[i]!] = 1;
-      }
-      const { grad, logits } = await logitGradients(ctx.surface, { data: adv, shape: ctx.x.shape }, rows, coef);
+      for (let a = 0; a < active.length; a++) rows[2 * a] = rows[2 * a + 1] = active[a]!;
+      const x = { data: adv, shape: ctx.x.shape };
+      const pairTargets = Int32Array.from(active, (i) => targets[i]!);
+      const { grad, logits } =
+        p.jacobian === 'probabilities'
+          ? await rowGradients(ctx.surface, x, rows, probabilityJacobianLoss(pairTargets, p.softmax))
+          : await logitGradients(ctx.surface, x, rows, logitCoefficients(pairTargets, k));
       const still: number[] = [];
       for (let a = 0; a < active.length; a++) {
         const i = active[a]!;
-        if (argmaxRow(logits.data, 2 * a, k) === targets[i]) continue;
-        // The candidate features of this sample, with their saliency terms.
-        let m = 0;
-        const gt = 2 * a * d;
-        const go = (2 * a + 1) * d;
-        for (let f = 0; f < d; f++) {
-          if (domain[i * d + f] !== 1) continue;
-          index[m] = f;
-          alpha[m] = sign * grad.data[gt + f]!;
-          beta[m] = sign * grad.data[go + f]!;
-          m++;
+        let current: number;
+        if (p.jacobian === 'probabilities' && p.softmax === 'float32') {
+          tfSoftmax(logits.data, 2 * a, k, prob);
+          current = argmaxOf(prob, k);
+        } else current = argmaxOf(logits.data.subarray(2 * a * k, (2 * a + 1) * k), k);
+        if (current === targets[i]) continue;
+        const dom = domain.subarray(i * d, (i + 1) * d);
+        const gt = grad.data.subarray(2 * a * d, (2 * a + 1) * d);
+        const go = grad.data.subarray((2 * a + 1) * d, (2 * a + 2) * d);
+        let pair: readonly number[];
+        if (p.jacobian === 'probabilities') pair = search.cleverhans(dom, gt, go, increase) ?? [0, 0];
+        else {
+          const found = search.logits(dom, gt, go, increase);
+          if (!found) continue; // no pair raises the target while lowering the others.
+          pair = found;
         }
-        let best = 0;
-        let bp = -1;
-        let bq = -1;
-        for (let p = 0; p < m; p++) {
-          const ap = alpha[p]!;
-          const bpv = beta[p]!;
-          for (let q = p + 1; q < m; q++) {
-            const sa = ap + alpha[q]!;
-            const sb = bpv + beta[q]!;
-            if (sa > 0 && sb < 0 && -sa * sb > best) {
-              best = -sa * sb;
-              bp = p;
-              bq = q;
-            }
-          }
-        }
-        if (bp < 0) continue; // no pair raises the target while lowering the others.
-        for (const f of [index[bp]!, index[bq]!]) {
+        for (const f of pair) {
+          if (immutable?.[f] === 1) continue;
           const v = adv[i * d + f]! + change;
-          adv[i * d + f] = v < lo ? lo : v > hi ? hi : v;
-          domain[i * d + f] = 0;
+          adv[i * d + f] = increase ? Math.min(hi, v) : Math.max(lo, v);
         }
-        if (m - 2 >= 2) still.push(i);
+        for (const f of pair) {
+          if (dom[f] !== 1) continue;
+          dom[f] = 0;
+          domainSize[i]--;
+        }
+        if (domainSize[i]! > 1) still.push(i);
       }
       active = Int32Array.from(still);
       ctx.progress((it + 1) / maxIterations);
@@ -119,18 +137,105 @@ export class Jsma extends AttackBase<JsmaParams> {
   }
 }
 
-function argmaxRow(z: Float32Array, row: number, k: number): number {
-  let best = 0;
-  for (let j = 1; j < k; j++) if (z[row * k + j]! > z[row * k + best]!) best = j;
-  return best;
+/** Coefficient rows of jacobian=logits: e_t (row 2a) and the sum of e_j over j != t (row 2a + 1). */
+function logitCoefficients(targetOfPair: Int32Array, k: number): Float32Array {
+  const coef = new Float32Array(2 * targetOfPair.length * k);
+  targetOfPair.forEach((t, a) => {
+    for (let j = 0; j < k; j++) coef[(2 * a + 1) * k + j] = j === t ? 0 : 1;
+    coef[2 * a * k + t] = 1;
+  });
+  return coef;
+}
+
+/** The pair selection of both readings over one sample's domain, with reused buffers. */
+class PairSearch {
+  readonly #index: Int32Array;
+  readonly #a: Float64Array;
+  readonly #b: Float64Array;
+
+  constructor(d: number) {
+    this.#index = new Int32Array(d);
+    this.#a = new Float64Array(d);
+    this.#b = new Float64Array(d);
+  }
+
+  /** Gathers the domain's features (ascending) with their two derivatives times `sign`; returns their count. */
+  #gather(dom: Uint8Array, gt: Float32Array, go: Float32Array, sign: number): number {
+    let m = 0;
+    for (let f = 0; f < dom.length; f++) {
+      if (dom[f] !== 1) continue;
+      this.#index[m] = f;
+      this.#a[m] = sign * gt[f]!;
+      this.#b[m] = sign * go[f]!;
+      m++;
+    }
+    return m;
+  }
+
+  /**
+   * cleverhans' `saliency_map`: the pair of largest float32 score -(a_p + a_q)(b_p + b_q) among
+   * pairs whose sums have the signs the direction asks for, as [p1, p2] (p1 the later feature);
+   * undefined when no pair scores above 0. Features outside the domain are masked there by
+   * giving them derivatives that fail both conditions, which leaves exactly the domain's pairs.
+   */
+  cleverhans(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
+    const f = Math.fround;
+    const m = this.#gather(dom, gt, go, 1);
+    const a = this.#a;
+    const b = this.#b;
+    let best = 0;
+    let bp = -1;
+    let bq = -1;
+    for (let p = 0; p < m; p++) {
+      const ap = a[p]!;
+      const bpv = b[p]!;
+      for (let q = p + 1; q < m; q++) {
+        const ts = f(ap + a[q]!);
+        if (increase ? !(ts > 0) : !(ts < 0)) continue;
+        const os = f(bpv + b[q]!);
+        if (increase ? !(os < 0) : !(os > 0)) continue;
+        const score = f(-ts * os);
+        if (score > best) {
+          best = score;
+          bp = p;
+          bq = q;
+        }
+      }
+    }
+    return bp < 0 ? undefined : [this.#index[bq]!, this.#index[bp]!];
+  }
+
+  /** This attack's earlier selection (jacobian=logits): largest (a_p + a_q) |b_p + b_q| in float64, sign-adjusted. */
+  logits(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
+    const m = this.#gather(dom, gt, go, increase ? 1 : -1);
+    const a = this.#a;
+    const b = this.#b;
+    let best = 0;
+    let bp = -1;
+    let bq = -1;
+    for (let p = 0; p < m; p++) {
+      const ap = a[p]!;
+      const bpv = b[p]!;
+      for (let q = p + 1; q < m; q++) {
+        const sa = ap + a[q]!;
+        const sb = bpv + b[q]!;
+        if (sa > 0 && sb < 0 && -sa * sb > best) {
+          best = -sa * sb;
+          bp = p;
+          bq = q;
+        }
+      }
+    }
+    return bp < 0 ? undefined : [this.#index[bp]!, this.#index[bq]!];
+  }
 }
 
 /** Registry component `jsma` ({@link Jsma}) with presets. */
 export const jsmaComponent = attackComponent({
   id: 'jsma',
-  summary: 'Jacobian-based Saliency Map Attack (Papernot et al. 2016), L0, targeted, pairwise saliency',
+  summary: 'Jacobian-based Saliency Map Attack (Papernot et al. 2016), L0, targeted, pairwise saliency of the probabilities (cleverhans)',
   params: jsmaParams,
   presets: { mnist: { theta: 1, gamma: 0.1 }, cifar10: { theta: 1, gamma: 0.1 } },
-  examples: ['jsma:mnist', 'jsma:theta=1,gamma=0.1', 'jsma:theta=-1,gamma=0.05'],
+  examples: ['jsma:mnist', 'jsma:theta=1,gamma=0.1', 'jsma:theta=-1,gamma=0.05', 'jsma:preset=mnist,jacobian=logits'],
   create: (p) => new Jsma(p),
 });
