@@ -27,6 +27,23 @@ export class TanhBox {
     return out;
   }
 
+  /**
+   * He et al.'s encoding (adaptive_adversary.py): w = artanh((v - mid) / (1.002 * half)), their
+   * `arctanh((x - 0.5) / 0.501)` on [0, 1], to be decoded with the plain anchor `mid` (their
+   * x* = tanh(w) / 2 + 0.5): the first iterate is v pulled towards mid by 0.2%, not v.
+   */
+  encodeHe(v: Float32Array): Float64Array {
+    const out = new Float64Array(v.length);
+    const inv = 1 / (1.002 * this.#half);
+    for (let i = 0; i < v.length; i++) out[i] = Math.atanh((v[i]! - this.#mid) * inv);
+    return out;
+  }
+
+  /** The plain anchor of x*(w) = mid + half * tanh(w) (CW's and He et al.'s decoding), for n values. */
+  midAnchor(n: number): Float64Array {
+    return new Float64Array(n).fill(this.#mid);
+  }
+
   /** The anchor a = x - half * tanh(w_x) of each clean value, so that x*(w) = a + half * tanh(w). */
   anchor(x: Float32Array): Float64Array {
     const w = this.encode(x);

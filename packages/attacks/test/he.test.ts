@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type Batch, CapabilityError, type FeatureSpace, Registry, type Squeezer, UnknownComponentError, argmaxRows, derivedKeys, imageSpace, sliceBatch } from '@mixnsqueeze/core';
+import { type Batch, CapabilityError, type FeatureSpace, Registry, featureSpace, type Squeezer, UnknownComponentError, argmaxRows, derivedKeys, imageSpace, sliceBatch } from '@mixnsqueeze/core';
 import { BitDepth, Median, SqueezeDetector, UniformNoise, defend, squeezersPlugin } from '@mixnsqueeze/squeezers';
-import { HeAdaptive, type HeParams } from '../src/attacks/he-adaptive.ts';
+import { type AttackContext } from '../src/attack-base.ts';
+import { HeAdaptive } from '../src/attacks/he-adaptive.ts';
+import { HeConstSearch } from '../src/binary-search.ts';
+import { type IterateObjective, type L2SearchSettings, l2TanhSearch } from '../src/l2-search.ts';
 import { HeEot } from '../src/attacks/he-eot.ts';
 import { attacksPlugin } from '../src/plugin.ts';
 import { quadrantImages, trainLinear } from './tiny-models.ts';
@@ -16,7 +19,8 @@ const detector = new SqueezeDetector(model, squeezers);
 const threshold = await detector.fit(test.x);
 const x = sliceBatch(test.x, 0, 16);
 const labels = test.labels.subarray(0, 16);
-const settings: Omit<HeParams, 'squeezers'> = { threshold, confidence: 0, lr: 0.09, iterations: 100, binarySteps: 5, initialConst: 1, abortEarly: true };
+// The reference's rules (search he, decideBy final, encoding he, no abort early) on a reduced budget.
+const settings = { threshold, confidence: 0, lr: 0.09, iterations: 100, binarySteps: 5, initialConst: 1 };
 const accuracy = async (c: { predict(b: Batch): Promise<Batch> }, b: Batch) => argmaxRows(await c.predict(b)).filter((v, i) => v === labels[i]).length / labels.length;
 
 /** Counts backward calls of a squeezer. */
@@ -51,7 +55,8 @@ describe('He et al. adaptive attack (faithful)', () => {
     const median = new Spy(new Median(2));
     await new HeAdaptive({ ...settings, iterations: 3, binarySteps: 1 }, [bit, median]).run(model, x, labels);
     expect(bit.backwards).toBe(0);
-    expect(median.backwards).toBe(3);
+    // 3 iterates before their Adam updates, and the final one (He et al. evaluate it after the loop).
+    expect(median.backwards).toBe(4);
   });
 
   it('refuses a randomized model', async () => {
@@ -63,10 +68,110 @@ describe('He et al. adaptive attack (faithful)', () => {
     const reg = new Registry().use(squeezersPlugin).use(attacksPlugin);
     const he = reg.create<HeAdaptive>('attack', 'he:squeezers=bit-depth:1+median:2x2,threshold=0.002915');
     expect(he.squeezers.map((s) => s.spec)).toEqual(['bit-depth:1', 'median:2x2']);
-    expect(he.spec).toBe('he:squeezers=bit-depth:1+median:2x2,threshold=0.002915,confidence=0,lr=0.09,iterations=5000,binarySteps=9,initialConst=1,abortEarly=true');
-    expect(reg.create<HeAdaptive>('attack', 'he:mnist').params.threshold).toBe(0.002915);
+    expect(he.spec).toBe(
+      'he:squeezers=bit-depth:1+median:2x2,threshold=0.002915,confidence=0,lr=0.09,iterations=5000,binarySteps=9,initialConst=1,abortEarly=false,search=he,decideBy=final,encoding=he',
+    );
+    expect(reg.create<HeAdaptive>('attack', 'he:mnist').params).toMatchObject({
+      threshold: 0.002915,
+      iterations: 5000,
+      binarySteps: 9,
+      initialConst: 1,
+      lr: 0.09,
+      abortEarly: false,
+      search: 'he',
+      decideBy: 'final',
+      encoding: 'he',
+    });
     expect(() => reg.create('attack', 'he:squeezers=blur:3')).toThrow(UnknownComponentError);
     expect(() => reg.create('attack', 'he:squeezers=median:2x2,threshold=3')).toThrow(/threshold/);
+  });
+});
+
+describe("He et al.'s search, as adaptive_adversary.py runs it", () => {
+  it('moves c in log space from c = 1: +2.3 until a success, -0.69 until a failure, then the midpoint (geometric bisection)', () => {
+    const s = new HeConstSearch(2, 1);
+    const logs = () => Array.from(s.c, Math.log);
+    expect(Array.from(s.c)).toEqual([1, 1]);
+    const steps: [number, number][] = [
+      [0, 1],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+    ];
+    // Sample 0 fails, fails, succeeds, succeeds, fails; sample 1 succeeds, succeeds, fails, succeeds, succeeds.
+    const want = [
+      [2.3, -0.69],
+      [4.6, -1.38],
+      [(4.6 + 2.3) / 2, (-1.38 + -0.69) / 2],
+      [(3.45 + 2.3) / 2, (-1.035 + -1.38) / 2],
+      [(3.45 + 2.875) / 2, (-1.2075 + -1.38) / 2],
+    ];
+    steps.forEach((ok, t) => {
+      s.update(Uint8Array.from(ok));
+      logs().forEach((v, i) => expect(v).toBeCloseTo(want[t]![i]!, 5));
+    });
+    // c reaches the loss as float32, as their placeholder does.
+    expect(s.c[0]).toBe(Math.fround(Math.exp(3.1625)));
+  });
+
+  /**
+   * A scripted attack term: f = 0 with zero gradient, and per call (one per iterate) the success
+   * and fooling flags of each sample, so the search's decisions are visible in `consts`.
+   */
+  function scripted(script: (call: number, sample: number) => { success: boolean; fools: boolean }, seen: Float32Array[]): IterateObjective {
+    let call = 0;
+    return async (xs, rows) => {
+      seen.push(xs.data.slice());
+      const m = rows.length;
+      const flags = Array.from(rows, (i) => script(call, i));
+      call++;
+      return {
+        value: new Float64Array(m),
+        grad: new Float32Array(xs.data.length),
+        success: Uint8Array.from(flags, (f) => Number(f.success)),
+        fools: Uint8Array.from(flags, (f) => Number(f.fools)),
+      };
+    };
+  }
+  const context = (x: Batch): AttackContext =>
+    ({ x, space: featureSpace([3]), checkAborted: () => undefined, progress: () => undefined }) as unknown as AttackContext;
+  const base: L2SearchSettings = { lr: 0.01, iterations: 3, binarySteps: 3, initialConst: 1, abortEarly: false };
+  const x = { data: Float32Array.of(0, 1, 0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5), shape: [3, 3] };
+  // Per search step: calls 0-2 are the iterates before each update, call 3 the final iterate (final mode).
+  // Sample 0: only the second iterate of a step succeeds. Sample 1: only the final iterate succeeds.
+  // Sample 2: the final iterate fools the classifier but fails the detector.
+  const script = (call: number, i: number) => {
+    const k = call % 4;
+    if (i === 0) return { success: k === 1, fools: k === 1 };
+    if (i === 1) return { success: k === 3, fools: k === 3 };
+    return { success: false, fools: k === 3 };
+  };
+
+  it('decideBy final: c follows the final iterate alone (classifier only); that iterate is evaluated and kept', async () => {
+    const seen: Float32Array[] = [];
+    const r = await l2TanhSearch(context(x), scripted(script, seen), { ...base, search: 'he', decideBy: 'final', encoding: 'he' });
+    expect(seen.length).toBe(3 * 4);
+    const c = (step: number) => Array.from(r.consts.subarray(step * 3, step * 3 + 3), Math.log);
+    expect(c(0)).toEqual([0, 0, 0]);
+    // Sample 0 succeeded mid-step but its final iterate did not: a failure, c up. Samples 1 and 2: successes, c down.
+    expect(c(1).map((v) => +v.toFixed(5))).toEqual([2.3, -0.69, -0.69]);
+    expect(c(2).map((v) => +v.toFixed(5))).toEqual([4.6, -1.38, -1.38]);
+    expect(Array.from(r.found)).toEqual([1, 1, 0]);
+    // He et al.'s encoding: the first iterate is x pulled towards 0.5 by a factor 1 / 1.002.
+    for (let j = 0; j < 9; j++) expect(seen[0]![j]).toBeCloseTo(0.5 + (x.data[j]! - 0.5) / 1.002, 6);
+    // A sample with no qualifying iterate comes back as the clean input.
+    expect(Array.from(r.adversarial.subarray(6, 9))).toEqual([0.5, 0.5, 0.5]);
+  });
+
+  it('decideBy any (CW): c follows whether any iterate succeeded; the final iterate is never evaluated', async () => {
+    const seen: Float32Array[] = [];
+    const r = await l2TanhSearch(context(x), scripted((call, i) => script(Math.floor(call / 3) * 4 + (call % 3), i), seen), { ...base, search: 'he', decideBy: 'any', encoding: 'anchored' });
+    expect(seen.length).toBe(3 * 3);
+    const c = (step: number) => Array.from(r.consts.subarray(step * 3, step * 3 + 3), (v) => +Math.log(v).toFixed(5));
+    expect(c(1)).toEqual([-0.69, 2.3, 2.3]);
+    expect(Array.from(r.found)).toEqual([1, 0, 0]);
+    expect(Array.from(seen[0]!)).toEqual(Array.from(x.data));
   });
 });
 

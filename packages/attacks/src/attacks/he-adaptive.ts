@@ -13,37 +13,59 @@ import { type IterateObjective, l2TanhSearch } from '../l2-search.ts';
 import { type LogitLoss, cwMarginLoss } from '../loss.ts';
 import { attackComponent } from '../presets.ts';
 
-/** Zod schema of the He et al. (WOOT 2017) parameters (defaults: the reference code's: lr 0.09, 5000 iterations x 9 binary steps from c = 1, T = 0.002915). */
+/** Zod schema of the He et al. (WOOT 2017) parameters (defaults: the reference code's: lr 0.09, 5000 iterations x 9 search steps from c = 1 in log space, c decided by the final iterate, no abort early, T = 0.002915). */
 export const heParams = z.strictObject({
   squeezers: z.string().min(1).default('bit-depth:1+median:2x2').describe("the detector's squeezers: squeezer specs joined by '+'"),
   threshold: z.number().min(0).max(2).default(0.002915).describe('detector threshold T on the L1 score'),
-  confidence: z.number().min(0).default(0).describe('kappa: logit margin the result must clear'),
+  confidence: z.number().min(0).default(0).describe("kappa in the loss's logit margin (the success test is the plain argmax, as theirs)"),
   lr: z.number().gt(0).default(0.09).describe('Adam learning rate'),
-  iterations: z.number().int().min(1).default(5000).describe('Adam steps per binary-search step'),
-  binarySteps: z.number().int().min(1).default(9).describe('binary-search steps on c'),
+  iterations: z.number().int().min(1).default(5000).describe('Adam steps per search step'),
+  binarySteps: z.number().int().min(1).default(9).describe('search steps on c'),
   initialConst: z.number().gt(0).default(1).describe('first c'),
-  abortEarly: z.boolean().default(true).describe('stop a search step once the objective stalls'),
+  abortEarly: z.boolean().default(false).describe('stop a search step once the objective stalls (CW; the reference has none)'),
+  search: z.enum(['he', 'carlini']).default('he').describe("how c moves: He et al.'s log-space rule (x e^2.3, / e^0.69, geometric bisection) or CW's (x10, bisection)"),
+  decideBy: z
+    .enum(['final', 'any'])
+    .default('final')
+    .describe("c follows whether the step's final iterate fools the classifier (He et al.) or whether any iterate fooled it and passed the detector"),
+  encoding: z
+    .enum(['he', 'anchored'])
+    .default('he')
+    .describe("tanh variables as He et al. (start at x pulled 0.2% towards mid-grey) or anchored at the clean input (CW's port here)"),
 });
 /** Parameters of {@link HeAdaptive}, as validated by {@link heParams}. */
 export type HeParams = z.infer<typeof heParams>;
 
 /**
  * He et al.'s adaptive attack on feature squeezing (He, Wei, Chen, Carlini & Song, "Adversarial
- * Example Defenses: Ensembles of Weak Defenses are not Strong", WOOT 2017), as in their code
- * (reference.md section 4). Carlini & Wagner's L2 attack from the clean image x, with the
- * detector folded into the attack term:
- *   minimize c * (margin(Z(x*)) + kappa + sum_s max(0, ||softmax Z(x*) - softmax Z(s(x*))||_1 - T))
+ * Example Defenses: Ensembles of Weak Defenses are not Strong", WOOT 2017), as their code runs it
+ * (EvadeML-Zoo attacks/adaptive/adaptive_adversary.py, `adaptive_CarliniL2`; reference.md section 4).
+ * Carlini & Wagner's L2 attack from the clean image x, with the detector folded into the attack term:
+ *   minimize c * (max(0, margin(Z(x*)) + kappa) + sum_s max(0, ||softmax Z(x*) - softmax Z(s(x*))||_1 - T))
  *            + ||x* - x||_2^2
- * over tanh variables, Adam, binary search on c; each sample keeps its iterate of lowest L2 that
- * both fools the classifier (CW's compare) and passes every squeezer's threshold (L1 <= T, the
- * detector flags only > T). Gradients flow through the median exactly (to the selected element) and
- * not at all through squeezers whose backward is a BPDA surrogate: the true gradient of rounding is
- * 0 almost everywhere, and the faithful attack uses it. No restarts, no EOT: it attacks plain feature
- * squeezing, a deterministic model (use he-eot against randomized squeezing).
- * Run it on the undefended model: the detector is described by the parameters. One model call per
- * step holds the iterates and all their squeezed copies.
+ * over w with x* = mid + half * tanh(w), starting from w = artanh((x - mid) / (1.002 half)) (their
+ * `arctanh((x - 0.5) / 0.501)`), by Adam (lr 0.09, reset every search step), `iterations` steps per
+ * search step, every step run to the end (their `abort_early` is not supported). Each iterate is
+ * evaluated before its update, and the final one after the loop; a sample keeps the iterate of lowest
+ * L2 that fools the classifier (plain argmax: the label loses, or the target wins; kappa only shapes
+ * the loss) and passes every squeezer (L1 <= T: the detector flags only > T), across all steps.
+ * c per sample, in log space from log c = log(initialConst) = 0: after a step whose *final iterate*
+ * still does not fool the classifier (the detector plays no part), log c += 2.3 until a success
+ * bounds it, then bisection; after one that does, log c -= 0.69 until a failure bounds it, then
+ * bisection (binary-search.ts HeConstSearch). A sample for which no iterate qualified is returned
+ * as the clean input (their `best_images` starts as a copy of the inputs), `success` 0.
+ * Gradients flow through the median exactly (to the selected element) and not at all through
+ * squeezers whose backward is a BPDA surrogate: the true gradient of rounding (their
+ * `relu(sign(x - 0.5))`) is 0 almost everywhere, and the faithful attack uses it. No restarts, no
+ * EOT: it attacks plain feature squeezing, a deterministic model (use he-eot against randomized
+ * squeezing). Run it on the undefended model: the detector is described by the parameters. One model
+ * call per step holds the iterates and all their squeezed copies. What stays apart from their code:
+ * float64 softmax and L1 scores (theirs float32), and float64 Adam.
  * Defaults (their MNIST run): squeezers bit-depth:1 + median:2x2, T = 0.002915, kappa 0, Adam lr
- * 0.09, 5000 iterations x 9 binary steps, c from 1, abort early.
+ * 0.09, 5000 iterations x 9 search steps, c from 1, search he, decideBy final, encoding he, no abort
+ * early. `search=carlini,decideBy=any,encoding=anchored,abortEarly=true` is this attack as it was
+ * before it followed their code (CW's search on c decided by any successful iterate, the clean
+ * input as the first iterate, abort early).
  */
 export class HeAdaptive extends AttackBase<HeParams> {
   readonly id = 'he';
@@ -52,9 +74,9 @@ export class HeAdaptive extends AttackBase<HeParams> {
   /** The detector's squeezers, built from the `squeezers` spec. */
   readonly squeezers: readonly Squeezer[];
 
-  constructor(params: Omit<HeParams, 'squeezers'>, squeezers: readonly Squeezer[]) {
+  constructor(params: Omit<z.input<typeof heParams>, 'squeezers'>, squeezers: readonly Squeezer[]) {
     if (squeezers.length === 0) throw new ParameterError('he: expected at least one squeezer, got none.');
-    super({ ...params, squeezers: squeezers.map((s) => s.spec).join('+') });
+    super(heParams.parse({ ...params, squeezers: squeezers.map((s) => s.spec).join('+') }));
     this.squeezers = squeezers;
   }
 
@@ -73,7 +95,8 @@ export class HeAdaptive extends AttackBase<HeParams> {
 /**
  * The He et al. attack term and its gradient for a batch of iterates: the model sees the iterates
  * and each squeezer's copy of them in one call; the joint loss couples the rows (the L1 distance of
- * row i to row s * m + i) and backpropagates through softmax.
+ * row i to row s * m + i) and backpropagates through softmax. `fools` is the plain argmax test
+ * (their `correct_prediction`, negated); `success` is fools with every L1 score <= T.
  */
 function detectorAwareObjective(ctx: AttackContext, squeezers: readonly Squeezer[], threshold: number, kappa: number): IterateObjective {
   const k = ctx.classes;
@@ -88,6 +111,7 @@ function detectorAwareObjective(ctx: AttackContext, squeezers: readonly Squeezer
     const views = [xs, ...squeezers.map((s) => s.apply(xs, ctx.space))];
     const value = new Float64Array(m);
     const success = new Uint8Array(m);
+    const fools = new Uint8Array(m);
     const margin = cwMarginLoss(labels, targets, kappa);
     const loss: LogitLoss = {
       name: 'he-adaptive',
@@ -122,7 +146,8 @@ function detectorAwareObjective(ctx: AttackContext, squeezers: readonly Squeezer
             }
           }
           value[i] = total;
-          success[i] = Number(passes && cwSucceeds(z, i, k, labels[i]!, targets?.[i], kappa));
+          fools[i] = Number(cwSucceeds(z, i, k, labels[i]!, targets?.[i], 0));
+          success[i] = Number(passes && fools[i] === 1);
         }
       },
     };
@@ -135,7 +160,7 @@ function detectorAwareObjective(ctx: AttackContext, squeezers: readonly Squeezer
       const back = s.backward(xs, views[idx + 1]!, { data: r.grad.data.subarray(from, from + m * d), shape: xs.shape }, ctx.space).data;
       for (let j = 0; j < back.length; j++) grad[j] += back[j]!;
     });
-    return { value, grad, success };
+    return { value, grad, success, fools };
   };
 }
 
@@ -166,8 +191,10 @@ export function heComponent(registry: Registry) {
     id: 'he',
     summary: "He et al. (WOOT 2017) adaptive attack on feature squeezing: CW-L2 + hinge on each squeezer's L1 score above T",
     params: heParams,
-    presets: { mnist: { squeezers: 'bit-depth:1+median:2x2', threshold: 0.002915, iterations: 5000, binarySteps: 9 } },
-    examples: ['he:mnist', 'he:squeezers=bit-depth:1+median:2x2,threshold=0.002915', 'he:squeezers=median:3x3,threshold=0.01,iterations=500'],
+    presets: {
+      mnist: { squeezers: 'bit-depth:1+median:2x2', threshold: 0.002915, iterations: 5000, binarySteps: 9, abortEarly: false, search: 'he', decideBy: 'final', encoding: 'he' },
+    },
+    examples: ['he:mnist', 'he:squeezers=bit-depth:1+median:2x2,threshold=0.002915', 'he:squeezers=median:3x3,threshold=0.01,iterations=500', 'he:preset=mnist,search=carlini,decideBy=any,encoding=anchored,abortEarly=true'],
     create: (p) => new HeAdaptive(p, parseSqueezerList(registry, p.squeezers)),
   });
 }

@@ -7,7 +7,7 @@ import { type LogitLoss, cwMarginLoss } from '../loss.ts';
 import { attackComponent } from '../presets.ts';
 import { randomStart } from '../random-start.ts';
 
-/** Zod schema of the parameters of the strengthened He et al. attack (BPDA + EOT over 30 draws, 3 restarts, He et al.'s search). */
+/** Zod schema of the parameters of the strengthened He et al. attack (BPDA + EOT over 30 draws, 3 restarts, He et al.'s lr and first c with CW's binary search). */
 export const heEotParams = z.strictObject({
   draws: z.number().int().min(1).max(10_000).default(30).describe('EOT draws per step on a randomized model (its surface eot:draws)'),
   rate: z.number().gt(0).max(1).default(0.9).describe("fraction of a step's draws an iterate must fool to count as a success"),
@@ -38,7 +38,8 @@ export type HeEotParams = z.infer<typeof heEotParams>;
  * - random restarts: the first run starts from the clean input as He et al.'s does, the others from
  *   uniform points within `restartRadius`; the best over runs is kept.
  * Defaults: 30 draws, rate 0.9, 3 restarts of radius 0.1, kappa 0, and He et al.'s Adam lr 0.09,
- * 9 binary steps with c from 1, abort early; 1000 iterations (He et al. run 5000 on a
+ * 9 binary steps with c from 1 (moved by CW's x10 / bisection rule, not He et al.'s log-space one),
+ * abort early; 1000 iterations (He et al. run 5000 on a
  * deterministic model: raise it to check convergence).
  */
 export class HeEot extends AttackBase<HeEotParams> {
