@@ -102,13 +102,27 @@ describe('CW-2', () => {
     for (let i = 0; i < 12; i++) if (a.success[i]) expect(b.perturbationNorms.l2[i]!).toBeLessThanOrEqual(a.perturbationNorms.l2[i]! + 1e-6);
   });
 
-  it('batches every sample in one model call per iteration; a sample without success is returned clean', async () => {
+  it('batches every sample in one model call per iteration; with failure=clean a sample without success is returned clean', async () => {
     const calls = model.calls;
-    const r = await cw2({ iterations: 5, binarySteps: 2, abortEarly: false, initialConst: 1e-6 }).run(model, x, labels);
+    const r = await cw2({ iterations: 5, binarySteps: 2, abortEarly: false, initialConst: 1e-6, failure: 'clean' }).run(model, x, labels);
     // 2 x 5 iterations (one forward + one vjp each) and the final classification.
     expect(model.calls - calls).toBe(2 * 5 * 2 + 1);
     expect(r.queries).toEqual({ forward: 12 * 10 + 12, gradient: 12 * 10 });
+    expect(count(r.success)).toBeLessThan(12);
     r.success.forEach((s, i) => !s && expect(r.perturbationNorms.l2[i]).toBe(0));
+  });
+
+  it("a sample without a successful iterate comes back as CW's code returns it: zeros in [-0.5, 0.5], mid-grey here", async () => {
+    const targeted = { iterations: 5, binarySteps: 2, abortEarly: false, initialConst: 1e-6 } as const;
+    const clean = await cw2({ ...targeted, failure: 'clean' }).run(model, x, labels, { target: 'next' });
+    const r = await cw2(targeted).run(model, x, labels, { target: 'next' });
+    const failed = clean.success.reduce<number[]>((a, s, i) => (s ? a : [...a, i]), []);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const i of failed) for (let j = 0; j < 36; j++) expect(r.adversarial.data[i * 36 + j]).toBe(0.5);
+    // Successes are untouched by the choice; a grey image is judged by the model like any other.
+    clean.success.forEach((s, i) => s && expect(r.adversarial.data.subarray(i * 36, i * 36 + 36)).toEqual(clean.adversarial.data.subarray(i * 36, i * 36 + 36)));
+    const grey = argmaxRows(await model.predict({ data: new Float32Array(36).fill(0.5), shape: [1, 6, 6, 1] }))[0]!;
+    for (const i of failed) expect(r.success[i]).toBe(Number(r.targets![i] === grey));
   });
 
   it('is deterministic', async () => {
@@ -174,7 +188,7 @@ describe('CW specs', () => {
     expect(r.create<CwInf>('attack', 'cwinf:mnist').params).toMatchObject({ lr: 5e-3, initialConst: 1e-5, largestConst: 20, decreaseFactor: 0.9 });
     expect(r.create<Cw0>('attack', 'cw0:imagenet').params).toMatchObject({ confidence: 5, largestConst: 2e6, initialConst: 1e-3 });
     expect(r.create<Cw2>('attack', 'cw2:preset=cifar10,iterations=100,binarySteps=1').spec).toBe(
-      'cw2:confidence=5,lr=0.01,iterations=100,binarySteps=1,initialConst=0.001,abortEarly=true',
+      'cw2:confidence=5,lr=0.01,iterations=100,binarySteps=1,initialConst=0.001,abortEarly=true,failure=midpoint',
     );
     expect(() => r.create('attack', 'cw2:binarySteps=0')).toThrow(/binarySteps/);
     expect(() => r.create('attack', 'cwinf:decreaseFactor=2')).toThrow(ParameterError);
