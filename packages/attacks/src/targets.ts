@@ -1,8 +1,13 @@
 import { type Batch, ParameterError, type TargetMode, sampleSize } from '@mixnsqueeze/core';
+import { tfSoftmax } from './tf-float32.ts';
 
 /**
  * Target labels for a target mode: `next` = (y + 1) mod classes; `ll` = the class of lowest
  * probability on the clean input (needs its logits); explicit labels are checked. Untargeted: none.
+ * The probabilities are the float32 softmax the reference's `model.predict` returned (tf-float32.ts):
+ * EvadeML-Zoo takes numpy's argmin of them, so where float32 flushes several tiny probabilities to
+ * exactly 0 (logit gaps beyond about 87) the first of those classes is the target, not the class
+ * of lowest logit.
  */
 export function resolveTargets(mode: TargetMode, labels: Int32Array, classes: number, cleanLogits?: Batch): Int32Array | undefined {
   if (mode === 'untargeted') return undefined;
@@ -12,9 +17,11 @@ export function resolveTargets(mode: TargetMode, labels: Int32Array, classes: nu
     if (!cleanLogits) throw new ParameterError('target ll needs the clean logits.');
     const k = sampleSize(cleanLogits.shape);
     const out = new Int32Array(n);
+    const p = new Float32Array(k);
     for (let i = 0; i < n; i++) {
+      tfSoftmax(cleanLogits.data, i, k, p);
       let best = 0;
-      for (let j = 1; j < k; j++) if (cleanLogits.data[i * k + j]! < cleanLogits.data[i * k + best]!) best = j;
+      for (let j = 1; j < k; j++) if (p[j]! < p[best]!) best = j;
       out[i] = best;
     }
     return out;
