@@ -1,12 +1,13 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
-import { adaptiveSeed } from '../src/experiment/runner.ts';
+import { adaptiveSeed, runExperiment } from '../src/experiment/runner.ts';
 import { loadReportData } from '../src/report/report-data.ts';
-import { allCells, input, tinyReport } from './tiny-experiment.ts';
+import { allCells, env, input, tinyReport } from './tiny-experiment.ts';
 
 describe('experiment runner', () => {
   it('stores a result per cell: legitimate and adversarial accuracy, p_i, advantage', async () => {
@@ -64,6 +65,31 @@ describe('experiment runner', () => {
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(Object.keys(straight).length);
     expect(await allCells(join(dir, 'b.db'))).toEqual(straight);
+  });
+
+  it('a resumed run regenerates no adversarial set whose cells are all stored', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'mns-exp-')), 'r.db');
+    const straight = await allCells(db);
+    const config = parseConfig(input);
+    const resume = async (e: ReturnType<typeof env>) => {
+      const store = new ResultStore(db);
+      try {
+        await runExperiment(config, e, store, 'run');
+        return Object.fromEntries(store.cells('run').map((c) => [c.key, c.result]));
+      } finally {
+        store.close();
+      }
+    };
+    expect(await resume({ ...env(), attack: () => Promise.reject(new Error('attack set regenerated')) })).toEqual(straight);
+    // One eval cell of FGSM lost: only that set is made again, and the results are the first run's.
+    const raw = new Database(db);
+    raw.prepare('DELETE FROM cells WHERE key = ?').run('eval/none/0.5/FGSM');
+    raw.close();
+    const made: string[] = [];
+    const counting = env();
+    const attack = counting.attack.bind(counting);
+    expect(await resume({ ...counting, attack: (entry, ...rest) => (made.push(entry.label), attack(entry, ...rest)) })).toEqual(straight);
+    expect(made).toEqual(['FGSM']);
   });
 
   it('plays the measured games with the adversary the config names, by registry spec', async () => {

@@ -112,11 +112,21 @@ export async function runExperiment(
   const legitCount = Math.min(config.legitimate, env.test.labels.length);
   const legit = { x: sliceBatch(env.test.x, 0, legitCount), labels: env.test.labels.subarray(0, legitCount) };
 
-  // Stage 2: adversarial sets against the undefended model.
+  // Stage 2: adversarial sets against the undefended model. A set is made only while some cell
+  // still needs it: a run resumed after its classification stage (on another machine, or after the
+  // attack cache was cleared) does not regenerate an hour of attack sets it will never read.
+  const cells: { squeezer: ExperimentConfig['squeezers'][number]; delta: number; set: string }[] = [];
+  for (const s of config.squeezers) {
+    for (const delta of s.deltas) for (const set of ['legitimate', ...config.attacks.map((a) => a.label)]) cells.push({ squeezer: s, delta, set });
+  }
+  const stored = new Set(store.cells(runId).map((c) => c.key));
+  const needed = (label: string) =>
+    !stored.has(cellKey.attack(label)) || cells.some((c) => c.set === label && !stored.has(cellKey.eval(c.squeezer.label, c.delta, c.set)));
   const sets = new Map<string, { x: Batch; labels: Int32Array }>();
   sets.set('legitimate', legit);
   for (const [i, a] of config.attacks.entries()) {
     progress('attacks', i, config.attacks.length);
+    if (!needed(a.label)) continue;
     const key = cellKey.attack(a.label);
     const r = await env.attack(a, seeds, seedLabels, `${config.seed}/${key}`, samples(progress, `attack ${a.label}`));
     await store.memo(runId, key, async () => ({ ...r.summary, success: Array.from(r.success) }));
@@ -125,15 +135,13 @@ export async function runExperiment(
   progress('attacks', config.attacks.length, config.attacks.length);
 
   // Stage 3: repeated classification through the defense for every (squeezer, delta, set).
-  const cells: { squeezer: ExperimentConfig['squeezers'][number]; delta: number; set: string }[] = [];
-  for (const s of config.squeezers) for (const delta of s.deltas) for (const set of sets.keys()) cells.push({ squeezer: s, delta, set });
   const nMax = Math.max(...config.budgets);
   const adversary = registry.adversary(config.adversary ?? `greedy:m=${config.m}`);
   for (const [c, cell] of cells.entries()) {
     progress('classification', c, cells.length);
     const key = cellKey.eval(cell.squeezer.label, cell.delta, cell.set);
-    const data = sets.get(cell.set)!;
     await store.memo<EvalCell>(runId, key, async () => {
+      const data = sets.get(cell.set)!;
       const squeeze = cell.squeezer.specs.map((spec) => registry.squeezer(spec));
       const randomize = cell.delta > 0 ? registry.randomizer(`${cell.squeezer.randomizer}:${cell.delta}`) : undefined;
       const keys = master.fork(key.replaceAll('/', '|'));
