@@ -19,7 +19,7 @@ function fakeRun(config: ExperimentConfig, value: (s: string, d: number, set: st
     },
     attack: () => undefined,
     adaptive: (label) =>
-      label.startsWith('He et al. (')
+      label.startsWith('He et al.')
         ? { randomized: { legitimate: { mean: 0.95, std: 0 }, adversarial: { mean: 0.7, std: 0 } }, plain: { legitimate: { mean: 1, std: 0 }, adversarial: { mean: 0, std: 0 } } }
         : undefined,
   };
@@ -28,18 +28,20 @@ function fakeRun(config: ExperimentConfig, value: (s: string, d: number, set: st
 describe('agreement with the paper', () => {
   const config = builtinConfig('mnist-paper');
 
-  it("pairs every published table 1-3 cell with this run's value: 4 x 12 + 3 x 12 + 3 x 4", () => {
+  it("pairs every published table 1-3 cell with this run's value: 4 x 12 + 3 x 12 + (3 + 1) x 4", () => {
     const paperValue = (s: string, d: number, set: string) => {
       const row = d === 0 ? PAPER_TABLE1[s] : PAPER_TABLE2[s];
       const i = config.attacks.findIndex((a) => a.label === set);
       return (set === 'legitimate' ? row!.legitimate : row!.attacks[i]!) / 100;
     };
     const cells = comparedCells(fakeRun(config, paperValue));
-    expect(cells).toHaveLength(48 + 36 + 12);
+    expect(cells).toHaveLength(48 + 36 + 16);
     // The paper's 'all attacks' is the mean of its ten columns only up to its own rounding.
     const off = cells.filter((c) => Math.abs(c.ours - c.paper) > 1e-9 && !c.where.endsWith('all attacks') && !c.where.startsWith('table 3'));
     expect(off).toEqual([]);
     expect(cells.find((c) => c.where === 'table 3, He et al. (median 2x2), adversarial')).toMatchObject({ paper: 70.2, ours: 70 });
+    // On the paper's own model the published threshold is a direct comparison too.
+    expect(cells.find((c) => c.where === 'table 3, He et al., published T (median 2x2), adversarial without randomness')).toMatchObject({ paper: 0, ours: 0 });
   });
 
   it('counts cells within 2, 5 and 10 points and lists the largest gaps first', () => {
@@ -66,7 +68,7 @@ describe('agreement with the paper', () => {
     const half = fakeRun(config, (s, d, set) => (set === 'FGSM' ? 0.5 : undefined));
     const cells = comparedCells(half);
     expect(cells.every((c) => c.where.endsWith('FGSM') || c.where.startsWith('table 3'))).toBe(true);
-    expect(agreementTable(half)!.note).toMatch(/^Cells compared: 19\./);
+    expect(agreementTable(half)!.note).toMatch(/^Cells compared: 23\./);
     expect(agreementTable(fakeRun(builtinConfig('penguins'), () => 0.5))).toBeUndefined();
   });
 });

@@ -19,8 +19,8 @@ interface Stats {
  * Every cell of the paper's MNIST tables 1-3 that this run computed, paired with the published
  * value: the attack columns, `all attacks` (only when the run has all ten columns, as the paper's
  * mean is over them) and legitimate accuracy of tables 1-2 at each row's operating delta; table 3's
- * legitimate and adversarial means with randomness and without (the He et al. rows run with the
- * threshold fitted on this model). Empty for runs not compared with the paper's MNIST numbers.
+ * legitimate and adversarial means with randomness and without, for every He et al. row (with the
+ * threshold fitted on this run's legitimate images, and with the published one). Empty for runs not compared with the paper's MNIST numbers.
  */
 export function comparedCells(data: ReportData): ComparedCell[] {
   if (comparedWith(data.config) !== 'mnist') return [];
@@ -50,7 +50,7 @@ export function comparedCells(data: ReportData): ComparedCell[] {
     }
   }
   for (const a of data.config.adaptive) {
-    const paper = a.fitThreshold && (a.spec === 'he' || a.spec.startsWith('he:')) ? PAPER_TABLE3[a.squeezer] : undefined;
+    const paper = a.spec === 'he' || a.spec.startsWith('he:') ? PAPER_TABLE3[a.squeezer] : undefined;
     const r = data.adaptive(a.label) as { randomized: { legitimate: Stats; adversarial: Stats }; plain: { legitimate: Stats; adversarial: Stats } } | undefined;
     if (!paper || !r) continue;
     push(`table 3, ${a.label}, legitimate`, paper.legitimate[0], r.randomized.legitimate.mean);
