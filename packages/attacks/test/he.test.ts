@@ -38,6 +38,15 @@ class Spy implements Squeezer {
   }
 }
 
+/** A squeezer that claims an exact gradient and returns 0 for it: its rows are back-propagated, then discarded. */
+class ZeroBackward extends Spy {
+  override get gradient() { return 'exact' as const; }
+  override backward(a: Batch, y: Batch, g: Batch, s: FeatureSpace) {
+    super.backward(a, y, g, s);
+    return { data: new Float32Array(a.data.length), shape: a.shape };
+  }
+}
+
 describe('He et al. adaptive attack (faithful)', () => {
   it('drives plain feature squeezing to low adversarial accuracy with detector scores under T', async () => {
     expect(await accuracy(model, x)).toBe(1);
@@ -57,6 +66,33 @@ describe('He et al. adaptive attack (faithful)', () => {
     expect(bit.backwards).toBe(0);
     // 3 iterates before their Adam updates, and the final one (He et al. evaluate it after the loop).
     expect(median.backwards).toBe(4);
+  });
+
+  it('runs the views whose gradient it discards forward only; the same result as back-propagating them', async () => {
+    const short = { ...settings, iterations: 30, binarySteps: 2 };
+    const evaluations = 2 * (30 + 1);
+    const r = await new HeAdaptive(short, squeezers).run(model, x, labels);
+    // Gradient rows: the iterates and their median copies; the bit-depth copies go forward only.
+    expect(r.queries.gradient).toBe(evaluations * 2 * 16);
+    // Forward rows: all three views per evaluation, and the final check of the adversarial examples.
+    expect(r.queries.forward).toBe(evaluations * 3 * 16 + 16);
+    // The previous formulation back-propagated the bit-depth rows in the one gradient call and
+    // discarded their gradient: a bit depth that claims an exact gradient of 0 does the same.
+    const discarded = new ZeroBackward(new BitDepth(1));
+    const before = await new HeAdaptive(short, [discarded, new Median(2)]).run(model, x, labels);
+    expect(discarded.backwards).toBe(evaluations);
+    expect(before.queries.gradient).toBe(evaluations * 3 * 16);
+    expect(before.queries.forward).toBe(r.queries.forward);
+    expect(r.adversarial.data).toEqual(before.adversarial.data);
+    expect(r.success).toEqual(before.success);
+    expect(r.success.some((v) => v === 1)).toBe(true);
+    // A rounding view between two exact ones keeps its place in the objective.
+    const three = [new Median(2), new BitDepth(1), new Median(3)];
+    const mixed = await new HeAdaptive(short, three).run(model, x, labels);
+    const mixedBefore = await new HeAdaptive(short, [three[0]!, new ZeroBackward(three[1]!), three[2]!]).run(model, x, labels);
+    expect(mixed.queries.gradient).toBe(evaluations * 3 * 16);
+    expect(mixed.adversarial.data).toEqual(mixedBefore.adversarial.data);
+    expect(mixed.success).toEqual(mixedBefore.success);
   });
 
   it('refuses a randomized model', async () => {
