@@ -1,3 +1,4 @@
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildGradientGraph } from '../src/onnx/gradient/build-gradient-graph.ts';
 import { type GraphWriter } from '../src/onnx/gradient/graph-writer.ts';
@@ -65,6 +66,36 @@ describe('ONNX gradient graphs: central finite differences on one tiny graph per
   it('Softmax of opset 11 (normalised over every axis from its axis on)', async () => {
     const model = tinyModel([2, 3], CLASSES, (w, x) => w.op('Softmax', [x], { axis: 1 }), 11);
     expect((await checkGradient(model, [2, 3], CLASSES)).worst).toBeLessThan(TOLERANCE);
+  });
+});
+
+/** Positions where two float arrays differ in their bits. */
+function bitDifferences(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  const [ua, ub] = [new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length)];
+  let d = 0;
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) d++;
+  return d;
+}
+
+describe('split gradient graphs: the forward part then the backward part compute what the whole graph does', () => {
+  const options = { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 } as const;
+  it.each(CASES)('%s', async (_name, dims, body) => {
+    const model = tinyModel(dims, CLASSES, body);
+    const g = buildGradientGraph(model);
+    if (typeof g.split === 'string') throw new Error(g.split);
+    const [plain, whole, forward, backward] = await Promise.all([model, g.model, g.split.forward, g.split.backward].map((m) => ort.InferenceSession.create(m, options)));
+    const n = 3;
+    const x = new ort.Tensor('float32', pseudoRandom(n * dims.reduce((a, b) => a * b, 1), 41), [n, ...dims]);
+    const seed = new ort.Tensor('float32', pseudoRandom(n * CLASSES, 42), [n, CLASSES]);
+    const w = await whole.run({ x, [g.seedName]: seed });
+    const f = await forward.run({ x });
+    const b = await backward.run({ [g.seedName]: seed, ...Object.fromEntries(g.split.kept.map((k) => [k, f[k]!])) });
+    const logits = (await plain.run({ x })).logits!.data as Float32Array;
+    expect(bitDifferences(f[g.logitsName]!.data as Float32Array, logits)).toBe(0);
+    expect(bitDifferences(b[g.gradientName]!.data as Float32Array, w[g.gradientName]!.data as Float32Array)).toBe(0);
+    expect(forward.inputNames).toEqual(['x']);
+    await Promise.all([plain, whole, forward, backward].map((s) => s.release()));
   });
 });
 

@@ -5,6 +5,7 @@ import { GraphWriter } from './graph-writer.ts';
 import { Attributes, type NodeProto, type TensorProto, constantNodeTensor, num, tensorDims, tensorValues } from './onnx-ir.ts';
 import { BACKWARD_RULES, NON_DIFFERENTIABLE } from './rules/index.ts';
 import { type Dim, type Shape, inferShape } from './shapes.ts';
+import { type SplitGradientGraph, splitGradientGraph } from './split-gradient-graph.ts';
 import { UnsupportedOperatorError } from './unsupported-operator-error.ts';
 
 const { onnx } = onnxProto;
@@ -28,6 +29,11 @@ export interface GradientGraph {
   readonly gradientName: string;
   /** Operators differentiated, by type (for reports). */
   readonly ops: Readonly<Record<string, number>>;
+  /**
+   * The same graph cut into a forward and a backward part (./split-gradient-graph.ts), or why it
+   * could not be cut.
+   */
+  readonly split: SplitGradientGraph | string;
 }
 
 /** Options of {@link buildGradientGraph}. */
@@ -145,19 +151,42 @@ export function buildGradientGraph(modelBytes: Uint8Array, options: GradientGrap
   const dx = summed(x) ?? w.op('ConstantOfShape', [w.op('Shape', [x])]);
   w.nodes.push({ opType: 'Identity', name: `${GRADIENT_OUTPUT}_node`, input: [dx], output: [GRADIENT_OUTPUT] });
   const logitsInfo = outputs[0]!;
-  const encoded = onnx.ModelProto.encode({
-    irVersion: Math.max(num(model.irVersion), 8),
-    producerName: 'mixnsqueeze-gradient',
-    producerVersion: '0.1.0',
-    docString: `Input gradient of ${model.producerName || 'an ONNX model'}: outputs ${logits} and ${GRADIENT_OUTPUT} = ${SEED_INPUT}^T d${logits}/d${x}.`,
-    opsetImport: [...model.opsetImport.filter((o) => o.domain && o.domain !== 'ai.onnx'), { domain: '', version: opset }],
-    graph: {
-      name: `${graph.name || 'model'}_gradient`,
+  const encode = (g: onnxProto.onnx.IGraphProto, what: string) =>
+    onnx.ModelProto.encode({
+      irVersion: Math.max(num(model.irVersion), 8),
+      producerName: 'mixnsqueeze-gradient',
+      producerVersion: '0.1.0',
+      docString: `Input gradient of ${model.producerName || 'an ONNX model'}: ${what}.`,
+      opsetImport: [...model.opsetImport.filter((o) => o.domain && o.domain !== 'ai.onnx'), { domain: '', version: opset }],
+      graph: { ...g, name: `${graph.name || 'model'}_gradient${g.name ? `_${g.name}` : ''}` },
+    }).finish();
+  const seedInfo = { ...logitsInfo, name: SEED_INPUT };
+  const gradientInfo = { ...input, name: GRADIENT_OUTPUT };
+  const encoded = encode(
+    {
       node: [...forward, ...w.nodes],
       initializer: [...initializerList, ...w.initializers],
-      input: [input, { ...logitsInfo, name: SEED_INPUT }],
-      output: [logitsInfo, { ...input, name: GRADIENT_OUTPUT }],
+      input: [input, seedInfo],
+      output: [logitsInfo, gradientInfo],
     },
-  }).finish();
-  return { model: encoded, inputName: x, seedName: SEED_INPUT, logitsName: logits, gradientName: GRADIENT_OUTPUT, ops };
+    `outputs ${logits} and ${GRADIENT_OUTPUT} = ${SEED_INPUT}^T d${logits}/d${x}`,
+  );
+  let split: SplitGradientGraph | string;
+  try {
+    split = splitGradientGraph({
+      forward,
+      backward: w.nodes,
+      initializers: [...initializerList, ...w.initializers],
+      input,
+      seed: seedInfo,
+      logits: logitsInfo,
+      gradient: gradientInfo,
+      shapes,
+      differentiable: needs,
+      encode,
+    });
+  } catch (e) {
+    split = `the gradient graph cannot be split: ${(e as Error).message}`;
+  }
+  return { model: encoded, inputName: x, seedName: SEED_INPUT, logitsName: logits, gradientName: GRADIENT_OUTPUT, ops, split };
 }
