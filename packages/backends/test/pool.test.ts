@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { OnnxClassifier } from '../src/onnx/onnx-classifier.ts';
 import { modelFeed } from '../src/onnx/model-feed.ts';
 import { modelSignature } from '../src/onnx/model-signature.ts';
 import { OnnxPoolRunner } from '../src/pool/onnx-pool-runner.ts';
 import { shardPlan } from '../src/pool/shard-plan.ts';
 import { WorkerCrashError } from '../src/pool/worker-crash-error.ts';
+import { WorkerPool } from '../src/pool/worker-pool.ts';
 import { linearModel, pseudoRandom, tempDir, writeModel } from './onnx-fixtures.ts';
 
 describe('shardPlan', () => {
@@ -80,6 +83,34 @@ describe('ONNX worker pool', () => {
       await expect(runner.run(modelFeed(x, signature.layout), signature)).rejects.toBeInstanceOf(WorkerCrashError);
     } finally {
       await runner.close();
+    }
+  });
+});
+
+describe('WorkerPool jobs bound to a slot', () => {
+  it("run on that slot's worker, while unbound jobs go to any idle worker", async () => {
+    const { dir, cleanup } = await tempDir();
+    const script = join(dir, 'echo-worker.mjs');
+    await writeFile(
+      script,
+      "import { parentPort, threadId } from 'node:worker_threads';\n" +
+        "parentPort.on('message', ({ id }) => setTimeout(() => parentPort.postMessage({ type: 'done', id, body: threadId }), 2));\n" +
+        "parentPort.postMessage({ type: 'ready', info: threadId });\n",
+    );
+    const { pool } = await WorkerPool.start(pathToFileURL(script), {}, 2);
+    try {
+      const job = (slot?: number) => {
+        let asked: number | undefined;
+        return pool.run({ slot, message: (s) => ((asked = s), {}), result: (s, body) => ({ slot: s, asked, thread: body as number }) });
+      };
+      const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => job(i % 2 === 0 ? 1 : undefined)));
+      const bound = runs.filter((_, i) => i % 2 === 0);
+      expect(bound.every((r) => r.slot === 1 && r.asked === 1)).toBe(true);
+      expect(new Set(bound.map((r) => r.thread)).size).toBe(1);
+      expect(new Set(runs.map((r) => r.slot))).toEqual(new Set([0, 1]));
+    } finally {
+      await pool.close();
+      await cleanup();
     }
   });
 });

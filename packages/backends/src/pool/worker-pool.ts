@@ -17,6 +17,12 @@ export interface PoolJob<R> {
   message(slot: number): unknown;
   /** Turns the worker's answer into the job's result. */
   result(slot: number, body: unknown): R;
+  /**
+   * The slot whose worker must run the job (one that holds state from an earlier job). A
+   * replacement worker in that slot runs it too (it must cope with the state being gone); when the
+   * slot cannot be restarted at all, any worker does.
+   */
+  readonly slot?: number;
 }
 
 interface Pending {
@@ -161,23 +167,35 @@ export class WorkerPool {
         const err = new WorkerCrashError(`worker pool: no worker could be restarted (${(e as Error).message}).`);
         for (const q of this.#queue.splice(0)) q.reject(err);
       }
+      // Jobs bound to this slot may run elsewhere now.
+      this.#pump();
     });
   }
 
+  /** Whether `slot` may run queued job `p`: unbound jobs, jobs bound to it, jobs bound to a dead slot. */
+  #fits(p: Pending, slot: Slot): boolean {
+    const bound = p.job.slot;
+    return bound === undefined || bound === slot.index || !!this.#slots[bound]?.dead;
+  }
+
+  /** Gives each idle worker the first queued job it may run, in queue order. */
   #pump(): void {
-    let slot: Slot | undefined;
-    while (this.#queue.length > 0 && (slot = this.#slots.find((s) => s.ready && !s.job && s.worker))) {
-      const p = this.#queue.shift()!;
-      let body: unknown;
-      try {
-        body = p.job.message(slot.index);
-      } catch (e) {
-        p.reject(e);
-        continue;
+    for (const slot of this.#slots) {
+      while (slot.ready && !slot.job && slot.worker) {
+        const k = this.#queue.findIndex((p) => this.#fits(p, slot));
+        if (k < 0) break;
+        const p = this.#queue.splice(k, 1)[0]!;
+        let body: unknown;
+        try {
+          body = p.job.message(slot.index);
+        } catch (e) {
+          p.reject(e);
+          continue;
+        }
+        slot.job = p;
+        slot.worker.ref();
+        slot.worker.postMessage({ type: 'job', id: p.id, body });
       }
-      slot.job = p;
-      slot.worker!.ref();
-      slot.worker!.postMessage({ type: 'job', id: p.id, body });
     }
   }
 }
