@@ -90,7 +90,7 @@ describe('split gradient graphs: the forward part then the backward part compute
     const seed = new ort.Tensor('float32', pseudoRandom(n * CLASSES, 42), [n, CLASSES]);
     const w = await whole.run({ x, [g.seedName]: seed });
     const f = await forward.run({ x });
-    const b = await backward.run({ [g.seedName]: seed, ...Object.fromEntries(g.split.kept.map((k) => [k, f[k]!])) });
+    const b = await backward.run({ [g.seedName]: seed, ...Object.fromEntries(g.split.kept.map(({ name }) => [name, f[name]!])) });
     const logits = (await plain.run({ x })).logits!.data as Float32Array;
     expect(bitDifferences(f[g.logitsName]!.data as Float32Array, logits)).toBe(0);
     expect(bitDifferences(b[g.gradientName]!.data as Float32Array, w[g.gradientName]!.data as Float32Array)).toBe(0);

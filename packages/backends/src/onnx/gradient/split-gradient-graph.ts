@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { type NodeProto, type TensorProto } from './onnx-ir.ts';
-import { type Shape } from './shapes.ts';
+import { type Shape, broadcast } from './shapes.ts';
 
 const { DataType } = onnxProto.onnx.TensorProto;
 type ValueInfo = onnxProto.onnx.IValueInfoProto;
@@ -17,10 +17,17 @@ export interface SplitGradientGraph {
   readonly forward: Uint8Array;
   /** Inputs: the seed, then the `kept` tensors. Output: the input gradient. */
   readonly backward: Uint8Array;
-  /** Values that cross from the forward part to the backward part, by name (the same in both). */
-  readonly kept: readonly string[];
+  /** Values that cross from the forward part to the backward part (by the same name in both). */
+  readonly kept: readonly KeptTensor[];
   /** Bytes kept per sample between the passes, where every kept shape is static but the batch axis. */
   readonly keptBytesPerSample: number | undefined;
+}
+
+/** A value kept between the parts: its name, element type and dims ('N' the batch axis), where static inference knows them. */
+export interface KeptTensor {
+  readonly name: string;
+  readonly type: 'float32' | 'int64' | 'bool';
+  readonly dims?: readonly (number | 'N')[];
 }
 
 /** The gradient graph as the builder has it, before it is encoded. */
@@ -47,6 +54,11 @@ export interface GradientGraphParts {
 const KEPT_INPUT = 'mns_kept_input';
 /** Operators whose (small) outputs describe shapes: computed in the forward part when the backward part needs them. */
 const SHAPE_OPS = new Set(['Shape', 'Size']);
+/**
+ * Operators with boolean outputs (ReLU and clip masks): computed in the forward part, so that a
+ * byte per element is kept instead of the float activation they compare.
+ */
+const BOOLEAN_OPS = new Set(['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor']);
 
 /**
  * Cuts the gradient graph between its forward and backward nodes. Every node is computed exactly
@@ -85,8 +97,8 @@ export function splitGradientGraph(parts: GradientGraphParts): SplitGradientGrap
     return o && constant.has(o) ? 'constant' : o && seeded.has(o) ? 'seeded' : 'data';
   };
 
-  // Placement of the x-dependent nodes; the backward list is in topological order, so a reverse
-  // pass sees every consumer of a node before the node.
+  // Placement of the x-dependent backward nodes that need no seed. The backward list is in
+  // topological order: a reverse pass sees every consumer of a node before the node.
   const consumers = new Map<string, NodeProto[]>();
   for (const n of all) for (const i of inputsOf(n)) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const inForward = new Set<NodeProto>(parts.forward.filter((n) => nodeClass(n) !== 'constant'));
@@ -95,8 +107,14 @@ export function splitGradientGraph(parts: GradientGraphParts): SplitGradientGrap
     if (nodeClass(n) !== 'data') continue;
     const users = (n.output ?? []).flatMap((o) => (o ? (consumers.get(o) ?? []) : []));
     const isOutput = (n.output ?? []).includes(parts.gradient.name!);
-    if (SHAPE_OPS.has(n.opType!) || (!isOutput && users.length > 0 && users.every((u) => inForward.has(u)))) inForward.add(n);
+    if (SHAPE_OPS.has(n.opType!) || BOOLEAN_OPS.has(n.opType!) || (!isOutput && users.length > 0 && users.every((u) => inForward.has(u)))) inForward.add(n);
   }
+  // ... where every input is there: a node that reads a value of the backward part goes there too.
+  const placedBackward = (v: string) => {
+    const p = producer.get(v)?.node;
+    return !!p && !constant.has(v) && !inForward.has(p);
+  };
+  for (const n of parts.backward) if (inForward.has(n) && inputsOf(n).some(placedBackward)) inForward.delete(n);
   const inBackward = new Set<NodeProto>(parts.backward.filter((n) => !inForward.has(n) && nodeClass(n) !== 'constant'));
 
   // Constant subgraphs: copied into each part that reads them.
@@ -130,7 +148,18 @@ export function splitGradientGraph(parts: GradientGraphParts): SplitGradientGrap
   const kept = crossing.map((v) => (v === x ? KEPT_INPUT : v));
   const rename = (n: NodeProto): NodeProto => (inputsOf(n).includes(x) ? { ...n, input: (n.input ?? []).map((i) => (i === x ? KEPT_INPUT : i)) } : n);
 
-  const infos = crossing.map((v, k) => keptInfo(parts, v, kept[k]!, producer.get(v), isForward));
+  const shapeOf = (v: string): Shape => {
+    const known = parts.shapes.get(v);
+    if (known) return known;
+    const t = parts.initializers.find((i) => i.name === v);
+    if (t) return (t.dims ?? []).map(Number);
+    const p = producer.get(v);
+    if (!p || !BOOLEAN_OPS.has(p.node.opType!)) return undefined;
+    const ins = inputsOf(p.node).map(shapeOf);
+    return ins.every((d) => d !== undefined) ? ins.reduce((a, b) => broadcast(a!, b!)) : undefined;
+  };
+  const tensors = crossing.map((v, k) => keptTensor(parts, v, kept[k]!, producer.get(v), isForward, shapeOf));
+  const infos = tensors.map(valueInfo);
   const ordered = (set: Set<NodeProto>) => all.filter((n) => set.has(n));
   const initializersOf = (nodes: readonly NodeProto[]) => {
     const used = new Set(nodes.flatMap(inputsOf));
@@ -160,36 +189,43 @@ export function splitGradientGraph(parts: GradientGraphParts): SplitGradientGrap
     },
     'backward part: the input gradient from the seed and the tensors its forward part kept',
   );
-  return { forward, backward, kept, keptBytesPerSample: bytesPerSample(infos) };
+  return { forward, backward, kept: tensors, keptBytesPerSample: bytesPerSample(tensors) };
 }
 
-/** Type and shape of a crossing value: x, a differentiable forward value, MaxPool's indices, a shape. */
-function keptInfo(
+/**
+ * Type and shape of a crossing value: x, a differentiable forward value, MaxPool's indices, a
+ * shape, a mask.
+ */
+function keptTensor(
   parts: GradientGraphParts,
   value: string,
   name: string,
   producer: { node: NodeProto; index: number } | undefined,
   isForward: ReadonlySet<NodeProto>,
-): ValueInfo {
-  const float = parts.input.type?.tensorType?.elemType ?? DataType.FLOAT;
-  const tensor = (elemType: number, shape: Shape) => ({
-    name,
-    type: { tensorType: { elemType, ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
-  });
-  if (value === parts.input.name) return { ...parts.input, name };
+  shapeOf: (v: string) => Shape,
+): KeptTensor {
+  const tensor = (type: KeptTensor['type'], dims: Shape): KeptTensor => (dims ? { name, type, dims } : { name, type });
   const op = producer?.node.opType;
-  if (producer && isForward.has(producer.node) && op === 'MaxPool' && producer.index === 1) {
-    return tensor(DataType.INT64, parts.shapes.get(producer.node.output![0]!));
-  }
+  if (value === parts.input.name) return tensor('float32', shapeOf(value));
+  if (producer && isForward.has(producer.node) && op === 'MaxPool' && producer.index === 1) return tensor('int64', shapeOf(producer.node.output![0]!));
   if (op === 'Shape') {
-    const of = parts.shapes.get(producer!.node.input![0]!);
-    const start = attrInt(producer!.node, 'start');
-    const end = attrInt(producer!.node, 'end');
-    return tensor(DataType.INT64, of && start === undefined && end === undefined ? [of.length] : undefined);
+    const of = shapeOf(producer!.node.input![0]!);
+    const whole = attrInt(producer!.node, 'start') === undefined && attrInt(producer!.node, 'end') === undefined;
+    return tensor('int64', of && whole ? [of.length] : undefined);
   }
-  if (op === 'Size') return tensor(DataType.INT64, []);
-  if (producer && producer.index === 0 && parts.differentiable.has(value)) return tensor(float, parts.shapes.get(value));
+  if (op === 'Size') return tensor('int64', []);
+  if (op && BOOLEAN_OPS.has(op)) return tensor('bool', shapeOf(value));
+  if (producer && producer.index === 0 && parts.differentiable.has(value)) return tensor('float32', shapeOf(value));
   throw new Error(`cannot tell the element type of '${value}' (output ${producer?.index ?? '?'} of a ${op ?? 'graph input'} node) kept between the passes`);
+}
+
+const ELEM_TYPES = { float32: DataType.FLOAT, int64: DataType.INT64, bool: DataType.BOOL } as const;
+/** Bytes per element of each kept type. */
+export const KEPT_TYPE_BYTES = { float32: 4, int64: 8, bool: 1 } as const;
+
+function valueInfo(t: KeptTensor): ValueInfo {
+  const shape = t.dims ? { shape: { dim: t.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {};
+  return { name: t.name, type: { tensorType: { elemType: ELEM_TYPES[t.type], ...shape } } };
 }
 
 function attrInt(node: NodeProto, name: string): number | undefined {
@@ -197,20 +233,18 @@ function attrInt(node: NodeProto, name: string): number | undefined {
   return a ? Number(a.i) : undefined;
 }
 
-function bytesPerSample(infos: readonly ValueInfo[]): number | undefined {
+/** Bytes kept per sample: the elements of each kept tensor past its batch axis (shapes and scalars: none). */
+function bytesPerSample(tensors: readonly KeptTensor[]): number | undefined {
   let total = 0;
-  for (const info of infos) {
-    const t = info.type!.tensorType!;
-    const dims = t.shape?.dim;
-    if (!dims) return undefined;
-    let size = t.elemType === DataType.INT64 ? 8 : 4;
-    for (let i = 1; i < dims.length; i++) {
-      const d = dims[i]!.dimValue;
-      if (d == null) return undefined;
-      size *= Number(d);
+  for (const t of tensors) {
+    if (!t.dims) return undefined;
+    if (t.dims.length < 2) continue;
+    let size = KEPT_TYPE_BYTES[t.type];
+    for (const d of t.dims.slice(1)) {
+      if (typeof d !== 'number') return undefined;
+      size *= d;
     }
-    // Shapes and scalars (rank 0 or 1) cost nothing per sample.
-    total += dims.length > 1 ? size : 0;
+    total += size;
   }
   return total;
 }
