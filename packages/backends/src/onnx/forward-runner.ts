@@ -1,3 +1,4 @@
+import { type KeptTensor } from './gradient/split-gradient-graph.ts';
 import { type ModelFeed } from './model-feed.ts';
 import { type ModelSignature } from './model-signature.ts';
 
@@ -16,6 +17,42 @@ export interface GradientModel {
   readonly bytes: SharedArrayBuffer;
   readonly seedName: string;
   readonly gradientName: string;
+  /** The same graph cut in a forward and a backward part, where it could be cut. */
+  readonly split?: SplitGradientModel;
+  /** Bytes a pass keeps per sample between its parts, where the kept shapes are static. */
+  readonly keptBytesPerSample?: number;
+}
+
+/**
+ * The gradient graph's two parts (./gradient/split-gradient-graph.ts) as a runner needs them:
+ * encoded in shared memory, with the names of the forward part's outputs (logits, then `kept`)
+ * and of the backward part's inputs (seed, then `kept`).
+ */
+export interface SplitGradientModel {
+  readonly forward: SharedArrayBuffer;
+  readonly backward: SharedArrayBuffer;
+  readonly logitsName: string;
+  readonly seedName: string;
+  readonly gradientName: string;
+  readonly kept: readonly KeptTensor[];
+}
+
+/**
+ * The forward half of a gradient whose seed is not known yet: the logits, with the tensors the
+ * backward half reads kept where they were computed (a pool worker, or this thread) until
+ * `backward` consumes them or `release` drops them. Always call `release` (it is cheap after
+ * `backward`), also when the seed could not be computed.
+ */
+export interface GradientPass {
+  /** `count` rows of logits, in input order. */
+  readonly logits: Float32Array;
+  /**
+   * Input gradients for one seed row per sample: `count` rows of the model input's size, in the
+   * model's layout. Once per pass.
+   */
+  backward(seed: Float32Array): Promise<Float32Array>;
+  /** Drops whatever the pass still keeps. Never rejects. */
+  release(): Promise<void>;
 }
 
 /**
@@ -29,6 +66,13 @@ export interface ForwardRunner {
    * the model input's size, in the model's layout.
    */
   gradient(feed: ModelFeed, seed: Float32Array, signature: ModelSignature, graph: GradientModel): Promise<Float32Array>;
+  /**
+   * Runs the forward part of a gradient graph's split (`graph.split`, required) over a feed,
+   * sharded as `gradient` shards it, and keeps what its backward part reads.
+   */
+  gradientPass(feed: ModelFeed, signature: ModelSignature, graph: GradientModel): Promise<GradientPass>;
+  /** Shards of gradient passes kept right now, over all sessions (diagnostics and tests). */
+  keptShards(): Promise<number>;
   close(): Promise<void>;
 }
 
