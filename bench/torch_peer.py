@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""PyTorch peer of the two headline cases of `npm run bench -- attacks`.
+
+Usage: /usr/bin/python3 bench/torch_peer.py DIR CASE [--eot stacked|looped]
+
+DIR holds what the TypeScript group wrote: the shipped MNIST CNN's weights as tfjs stores them
+(<layer>_kernel.npy / <layer>_bias.npy: conv kernels kh x kw x in x out, dense kernels in x out,
+flatten in channels-last order), the seeds x.npy (N x 28 x 28 x 1 in [0, 1]), labels.npy, the
+default backend's logits on the seeds (logits.npy) and the seeds through median 2x2 as the project
+computes it (median.npy). CASE is one of
+
+  cw2      Carlini & Wagner L2 as nn_robust_attacks' l2_attack.py runs it: tanh box, Adam (lr 0.01)
+           on the modifier, 100 iterations x 1 binary step at c = 1e-3, confidence 10, next-class
+           targets, no abort early, the successful iterate of smallest L2 kept per sample.
+  eot-pgd  PGD (L-inf, eps 0.3, step 0.01, 40 steps, seeded random start) on the expected
+           cross-entropy over k = 10 draws of Mix'n'Squeeze per step: uniform noise in [-0.5, 0.5],
+           clipped to [0, 1], then median 2x2 (rows i-1..i, cols j-1..j, edge padding, the 3rd
+           smallest of 4), differentiated through both (clip: mask; median: to the selected element).
+
+Before timing it checks its logits on the seeds against logits.npy (max abs diff < 1e-3) and its
+median against median.npy. It prints one JSON line: case, seconds (the attack alone: no import,
+no model build, no warm-up), gradient (input gradients, in samples), success, the checks.
+"""
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# OpenMP threads that spin while waiting stall whenever another process holds a core (measured on a
+# loaded 2-core machine: 2 spinning threads ran 3x slower than 1); passive waiting does not. Set
+# before torch loads libgomp.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+torch.set_num_threads(2)
+
+CLASSES = 10
+
+
+def carlini_cnn(d: Path) -> nn.Module:
+    """conv32-conv32-pool-conv64-conv64-pool-fc200-fc200-fc10 (valid padding, ReLU) with the tfjs weights."""
+    def w(name: str) -> torch.Tensor:
+        return torch.from_numpy(np.load(d / f"{name}.npy").astype(np.float32))
+
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1024, 200), nn.ReLU(), nn.Linear(200, 200), nn.ReLU(), nn.Linear(200, CLASSES),
+    )
+    convs = [m for m in model if isinstance(m, nn.Conv2d)]
+    dense = [m for m in model if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for m, name in zip(convs, ["conv1", "conv2", "conv3", "conv4"]):
+            m.weight.copy_(w(f"{name}_kernel").permute(3, 2, 0, 1))  # kh kw in out -> out in kh kw
+            m.bias.copy_(w(f"{name}_bias"))
+        # tfjs flattens 4 x 4 x 64 channels-last; reorder the rows once so the NCHW flatten reads them.
+        k1 = w("dense1_kernel").reshape(4, 4, 64, 200).permute(2, 0, 1, 3).reshape(1024, 200)
+        for m, name, k in zip(dense, ["dense1", "dense2", "logits"], [k1, w("dense2_kernel"), w("logits_kernel")]):
+            m.weight.copy_(k.t())
+            m.bias.copy_(w(f"{name}_bias"))
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)  # input gradients only: no weight gradients computed
+    return model
+
+
+def median2x2(x: torch.Tensor) -> torch.Tensor:
+    """Median 2x2 of N x 1 x H x W: window rows i-1..i, cols j-1..j, edge padding, element of rank 2 of 4."""
+    p = F.pad(x, (1, 0, 1, 0), mode="replicate")
+    windows = p.unfold(2, 2, 1).unfold(3, 2, 1).reshape(*x.shape, 4)
+    # kthvalue's backward routes each output's gradient to the window element it selected.
+    return windows.kthvalue(3, dim=-1).values
+
+
+def cw2(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, iterations=100, const=1e-3, lr=0.01, kappa=10.0):
+    """One binary step of l2_attack.py on [0, 1] (boxmin 0, boxmax 1); failures return mid-grey as theirs."""
+    n = x.shape[0]
+    targets = (labels + 1) % CLASSES
+    tlab = F.one_hot(targets, CLASSES).to(x.dtype)
+    rows = torch.arange(n)
+    boxmul, boxplus = 0.5, 0.5
+    timg = torch.atanh((x - boxplus) / boxmul * 0.999999)
+    orig = torch.tanh(timg) * boxmul + boxplus
+    modifier = torch.zeros_like(x, requires_grad=True)
+    opt = torch.optim.Adam([modifier], lr=lr)
+    c = torch.full((n,), const)
+    best_l2 = torch.full((n,), float("inf"))
+    best = torch.full_like(x, boxplus)  # l2_attack.py's o_bestattack = zeros on [-0.5, 0.5]
+    for _ in range(iterations):
+        newimg = torch.tanh(modifier + timg) * boxmul + boxplus
+        out = model(newimg)
+        l2 = (newimg - orig).square().sum((1, 2, 3))
+        real = (tlab * out).sum(1)
+        other = ((1 - tlab) * out - tlab * 10000).amax(1)
+        loss = l2.sum() + (c * torch.clamp(other - real + kappa, min=0)).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():  # keep the best of the iterates just evaluated (before the step), as theirs
+            sc = out.clone()
+            sc[rows, targets] -= kappa
+            better = (sc.argmax(1) == targets) & (l2 < best_l2)
+            best_l2 = torch.where(better, l2, best_l2)
+            best[better] = newimg[better]
+    with torch.no_grad():
+        success = int((model(best).argmax(1) == targets).sum())
+    return success, n * iterations
+
+
+def eot_pgd(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, stacked: bool, k=10, steps=40, eps=0.3, alpha=0.01, delta=0.5, seed=1):
+    """Madry's PGD on the mean cross-entropy gradient over k draws of noise + clip + median 2x2."""
+    n = x.shape[0]
+    gen = torch.Generator().manual_seed(seed)
+    lo, hi = (x - eps).clamp(min=0), (x + eps).clamp(max=1)
+    adv = torch.max(torch.min(x + torch.empty_like(x).uniform_(-eps, eps, generator=gen), hi), lo)
+    if stacked:
+        noise = torch.empty((k, *x.shape))
+        lab = labels.repeat(k)
+    else:
+        noise = torch.empty_like(x)
+    for _ in range(steps):
+        a = adv.requires_grad_(True)
+        if stacked:  # the k draws as one batch of k * n
+            noise.uniform_(-delta, delta, generator=gen)
+            drawn = (a.unsqueeze(0) + noise).clamp(0, 1).reshape(k * n, *x.shape[1:])
+            loss = F.cross_entropy(model(median2x2(drawn)), lab, reduction="sum")
+            grad = torch.autograd.grad(loss, a)[0]
+        else:  # one batch of n per draw, gradients summed
+            grad = torch.zeros_like(x)
+            for _ in range(k):
+                noise.uniform_(-delta, delta, generator=gen)
+                loss = F.cross_entropy(model(median2x2((a + noise).clamp(0, 1))), labels, reduction="sum")
+                grad += torch.autograd.grad(loss, a)[0]
+        with torch.no_grad():
+            adv = torch.max(torch.min(adv + alpha * grad.sign(), hi), lo)
+    with torch.no_grad():  # success against one fresh draw of the defense, as the TS report's
+        noise1 = torch.empty_like(x).uniform_(-delta, delta, generator=gen)
+        success = int((model(median2x2((adv + noise1).clamp(0, 1))).argmax(1) != labels).sum())
+    return success, n * steps * k
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if len(args) < 2 or args[1] not in ("cw2", "eot-pgd"):
+        sys.exit("usage: /usr/bin/python3 bench/torch_peer.py DIR cw2|eot-pgd [--eot stacked|looped]")
+    d, case = Path(args[0]), args[1]
+    eot = args[args.index("--eot") + 1] if "--eot" in args else "looped"
+    model = carlini_cnn(d)
+    x = torch.from_numpy(np.load(d / "x.npy").astype(np.float32)).reshape(-1, 1, 28, 28)  # C = 1: NHWC = NCHW
+    labels = torch.from_numpy(np.load(d / "labels.npy").astype(np.int64))
+    with torch.no_grad():
+        logit_diff = float((model(x) - torch.from_numpy(np.load(d / "logits.npy"))).abs().max())
+        median_diff = float((median2x2(x) - torch.from_numpy(np.load(d / "median.npy")).reshape(x.shape)).abs().max())
+    if not logit_diff < 1e-3 or median_diff != 0:
+        sys.exit(f"torch_peer: not the same model: logits differ by {logit_diff:.3g} (must be < 1e-3), median by {median_diff:.3g} (must be 0)")
+    # Warm-up (as the TS side's): the first gradient call initializes the kernels.
+    w = x[:10].clone().requires_grad_(True)
+    torch.autograd.grad(model(median2x2(w)).sum(), w)
+    t0 = time.perf_counter()
+    if case == "cw2":
+        success, gradient = cw2(model, x, labels)
+    else:
+        success, gradient = eot_pgd(model, x, labels, stacked=eot == "stacked")
+    seconds = time.perf_counter() - t0
+    print(json.dumps({
+        "case": case, "seconds": seconds, "gradient": gradient, "success": success, "n": int(x.shape[0]),
+        "eot": eot if case == "eot-pgd" else None, "threads": torch.get_num_threads(), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"], "torch": torch.__version__,
+        "logit_max_abs_diff": logit_diff, "median_max_abs_diff": median_diff,
+    }))
+
+
+if __name__ == "__main__":
+    main()
