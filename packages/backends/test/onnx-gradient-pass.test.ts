@@ -12,7 +12,7 @@ import { DifferentiableOnnxClassifier, OnnxClassifier } from '../src/onnx/onnx-c
 import { OnnxPoolRunner } from '../src/pool/onnx-pool-runner.ts';
 import { WorkerCrashError } from '../src/pool/worker-crash-error.ts';
 import { loadClassifier } from '../src/zoo/load-classifier.ts';
-import { pseudoRandom, tempDir, writeModel } from './onnx-fixtures.ts';
+import { linearModel, pseudoRandom, tempDir, writeModel } from './onnx-fixtures.ts';
 
 const MODELS = new URL('../models/', import.meta.url).pathname;
 const RESNET = `${MODELS}cifar10-resnet8/model.onnx`;
@@ -236,6 +236,30 @@ describe('vjpWith on a model whose backward part reads the logits (a final Softm
       await expectSameAsPredictThenVjp(m, x, crossEntropySeed(Int32Array.from({ length: 30 }, (_, i) => i % 4)));
     } finally {
       await m.close();
+      await cleanup();
+    }
+  });
+});
+
+describe('vjpWith on models with a fixed batch size or an NCHW input', () => {
+  it.each([
+    ['fixed batch 4 (the last call padded)', [4, 28, 28, 1], [5, 28, 28, 1], 10],
+    ['NCHW input (gradients back in NHWC)', ['N', 3, 4, 4], [6, 4, 4, 3], 5],
+  ] as const)('%s: equals predict + vjp bit for bit', async (_name, inputDims, shape, classes) => {
+    const size = shape.slice(1).reduce((a: number, b: number) => a * b, 1);
+    const bytes = linearModel({ inputDims, classes, weights: pseudoRandom(size * classes, 61) });
+    const { dir, cleanup } = await tempDir();
+    try {
+      for (const workers of [1, 2]) {
+        const m = await OnnxClassifier.loadDifferentiable(await writeModel(dir, `linear-${workers}.onnx`, bytes), { workers });
+        try {
+          const x = { data: pseudoRandom(shape[0] * size, 62), shape: [...shape] };
+          await expectSameAsPredictThenVjp(m, x, crossEntropySeed(Int32Array.from({ length: shape[0] }, (_, i) => i % classes)));
+        } finally {
+          await m.close();
+        }
+      }
+    } finally {
       await cleanup();
     }
   });
