@@ -11,6 +11,7 @@ import { fileModelIo } from '../src/tfjs/file-io.ts';
 import { loadClassifier } from '../src/zoo/load-classifier.ts';
 import { ZOO } from '../src/zoo/zoo.ts';
 import { quiet } from './tfjs-fixtures.ts';
+import { softmaxRows } from './softmax-rows.ts';
 
 const FIXTURES = fileURLToPath(new URL('fixtures/cifar10-test-png/', import.meta.url));
 
@@ -20,18 +21,6 @@ interface Reference {
 
 let reference: Reference;
 let images: Batch;
-
-function softmaxRows(logits: Float32Array, classes: number): Float64Array {
-  const out = new Float64Array(logits.length);
-  for (let r = 0; r < logits.length / classes; r++) {
-    const row = logits.subarray(r * classes, (r + 1) * classes);
-    const max = Math.max(...row);
-    let sum = 0;
-    for (let k = 0; k < classes; k++) sum += out[r * classes + k] = Math.exp(row[k]! - max);
-    for (let k = 0; k < classes; k++) out[r * classes + k]! /= sum;
-  }
-  return out;
-}
 
 beforeAll(async () => {
   await useTfjsBackend('cpu', quiet);

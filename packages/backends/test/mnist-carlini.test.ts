@@ -12,6 +12,7 @@ import { fileModelIo } from '../src/tfjs/file-io.ts';
 import { loadClassifier } from '../src/zoo/load-classifier.ts';
 import { ZOO } from '../src/zoo/zoo.ts';
 import { quiet } from './tfjs-fixtures.ts';
+import { softmaxRows } from './softmax-rows.ts';
 
 const FIXTURE = fileURLToPath(new URL('fixtures/mnist-carlini-keras-reference.json', import.meta.url));
 const ONNX = join(ZOO.mnist.modelJson, '..', 'model.onnx');
@@ -23,18 +24,6 @@ interface Reference {
 let reference: Reference;
 let test: Dataset;
 let digits: Batch;
-
-function softmaxRows(logits: Float32Array, classes: number): Float64Array {
-  const out = new Float64Array(logits.length);
-  for (let r = 0; r < logits.length / classes; r++) {
-    const row = logits.subarray(r * classes, (r + 1) * classes);
-    const max = Math.max(...row);
-    let sum = 0;
-    for (let k = 0; k < classes; k++) sum += out[r * classes + k] = Math.exp(row[k]! - max);
-    for (let k = 0; k < classes; k++) out[r * classes + k]! /= sum;
-  }
-  return out;
-}
 
 beforeAll(async () => {
   await useTfjsBackend('cpu', quiet);
