@@ -179,8 +179,24 @@ class PairSearch {
    * giving them derivatives that fail both conditions, which leaves exactly the domain's pairs.
    */
   cleverhans(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
+    const best = this.#best(this.#gather(dom, gt, go, increase ? 1 : -1), true);
+    return best && [this.#index[best[1]]!, this.#index[best[0]]!];
+  }
+
+  /** This attack's earlier selection (jacobian=logits): largest (a_p + a_q) |b_p + b_q| in float64, sign-adjusted. */
+  logits(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
+    const best = this.#best(this.#gather(dom, gt, go, increase ? 1 : -1), false);
+    return best && [this.#index[best[0]]!, this.#index[best[1]]!];
+  }
+
+  /**
+   * The first pair p < q (row-major, as numpy's argmax) of largest -(a_p + a_q)(b_p + b_q) with
+   * a_p + a_q > 0 and b_p + b_q < 0, over the m gathered features, every operation rounded to
+   * float32 when `f32`; undefined when none scores above 0. Gathering with the direction's sign
+   * turns the decrease conditions of cleverhans (sums < 0 and > 0) into these, score unchanged.
+   */
+  #best(m: number, f32: boolean): readonly [number, number] | undefined {
     const f = Math.fround;
-    const m = this.#gather(dom, gt, go, 1);
     const a = this.#a;
     const b = this.#b;
     let best = 0;
@@ -190,11 +206,11 @@ class PairSearch {
       const ap = a[p]!;
       const bpv = b[p]!;
       for (let q = p + 1; q < m; q++) {
-        const ts = f(ap + a[q]!);
-        if (increase ? !(ts > 0) : !(ts < 0)) continue;
-        const os = f(bpv + b[q]!);
-        if (increase ? !(os < 0) : !(os > 0)) continue;
-        const score = f(-ts * os);
+        const ts = f32 ? f(ap + a[q]!) : ap + a[q]!;
+        if (!(ts > 0)) continue;
+        const os = f32 ? f(bpv + b[q]!) : bpv + b[q]!;
+        if (!(os < 0)) continue;
+        const score = f32 ? f(-ts * os) : -ts * os;
         if (score > best) {
           best = score;
           bp = p;
@@ -202,31 +218,7 @@ class PairSearch {
         }
       }
     }
-    return bp < 0 ? undefined : [this.#index[bq]!, this.#index[bp]!];
-  }
-
-  /** This attack's earlier selection (jacobian=logits): largest (a_p + a_q) |b_p + b_q| in float64, sign-adjusted. */
-  logits(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
-    const m = this.#gather(dom, gt, go, increase ? 1 : -1);
-    const a = this.#a;
-    const b = this.#b;
-    let best = 0;
-    let bp = -1;
-    let bq = -1;
-    for (let p = 0; p < m; p++) {
-      const ap = a[p]!;
-      const bpv = b[p]!;
-      for (let q = p + 1; q < m; q++) {
-        const sa = ap + a[q]!;
-        const sb = bpv + b[q]!;
-        if (sa > 0 && sb < 0 && -sa * sb > best) {
-          best = -sa * sb;
-          bp = p;
-          bq = q;
-        }
-      }
-    }
-    return bp < 0 ? undefined : [this.#index[bp]!, this.#index[bq]!];
+    return bp < 0 ? undefined : [bp, bq];
   }
 }
 
