@@ -82,6 +82,20 @@ export class KeyError extends MixnsqueezeError {
   }
 }
 
+/** A plugin that cannot be loaded, fails in `register`, or registers a malformed component. */
+export class PluginError extends MixnsqueezeError {
+  constructor(message: string) {
+    super('E_PLUGIN', message);
+  }
+}
+
+/** A count or size option beyond what the data or the memory allow. */
+export class LimitError extends MixnsqueezeError {
+  constructor(message: string) {
+    super('E_LIMIT', message);
+  }
+}
+
 /** Whether a value is one of the framework's typed errors (which carry a `code`). */
 export function isMixnsqueezeError(e: unknown): e is MixnsqueezeError {
   return e instanceof MixnsqueezeError;

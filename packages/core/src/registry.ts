@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Container, ContainerModule } from 'inversify';
 import { z } from 'zod';
 import { type Component, type Role } from './component.ts';
-import { ParameterError, UnknownComponentError } from './errors.ts';
+import { ParameterError, PluginError, UnknownComponentError, isMixnsqueezeError } from './errors.ts';
+import { componentProblem } from './component-check.ts';
 import { formatKeyValues, isKeyValue, parseKeyValues, splitSpec } from './spec.ts';
 import { type AdversaryFactory } from './game.ts';
 import { type Randomizer, type Squeezer } from './transform.ts';
@@ -46,6 +47,10 @@ export interface ComponentInfo {
   readonly examples: readonly string[];
 }
 
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+
 function oneLineIssues(err: z.ZodError): string {
   return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
@@ -74,12 +79,17 @@ export class Registry {
     const pluginName = name ?? (plugin instanceof ContainerModule ? `module#${plugin.id}` : plugin.name);
     this.#container.snapshot();
     try {
-      if (plugin instanceof ContainerModule) this.#container.load(plugin);
-      else plugin.register(this.#container);
+      try {
+        if (plugin instanceof ContainerModule) this.#container.load(plugin);
+        else plugin.register(this.#container);
+      } catch (e) {
+        if (isMixnsqueezeError(e)) throw e;
+        throw new PluginError(`plugin '${pluginName}' failed in register: ${firstLine(e)}. Fix the plugin or leave it out.`);
+      }
       const fresh = new Map<string, string>();
       for (const role of ROLES) {
         const seen = new Set<string>();
-        for (const c of this.#all(role)) {
+        for (const c of this.#resolved(role, pluginName)) {
           const key = `${role}:${c.id}`;
           if (seen.has(c.id)) {
             const prior = this.#owner.get(key) ?? pluginName;
@@ -102,6 +112,21 @@ export class Registry {
 
   #all(role: Role): Component[] {
     return this.#container.getAll<Component>(TOKENS[role], { optional: true }) ?? [];
+  }
+
+  /** The role's components, each checked, with a plugin's mistakes reported as its own. */
+  #resolved(role: Role, pluginName: string): Component[] {
+    let all: unknown[];
+    try {
+      all = this.#all(role);
+    } catch (e) {
+      throw new PluginError(`plugin '${pluginName}': a ${role} binding cannot be resolved: ${firstLine(e)}. Fix the plugin or leave it out.`);
+    }
+    for (const c of all) {
+      const problem = componentProblem(c, role);
+      if (problem) throw new PluginError(`plugin '${pluginName}' registered a malformed ${role}: ${problem}. Fix the plugin or leave it out.`);
+    }
+    return all as Component[];
   }
 
   /** All components of a role, sorted by id. */
@@ -201,10 +226,19 @@ export class Registry {
         id: c.id,
         summary: c.summary,
         plugin: this.#owner.get(`${role}:${c.id}`) ?? '?',
-        params: z.toJSONSchema(c.params as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+        params: jsonSchemaOf(c.params),
         examples: c.examples,
       })),
     );
+  }
+}
+
+/** A parameter schema as JSON schema; `{}` for a schema zod cannot convert (e.g. another zod's). */
+function jsonSchemaOf(params: unknown): Record<string, unknown> {
+  try {
+    return z.toJSONSchema(params as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }
 

@@ -1,25 +1,33 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { type Batch } from '../batch.ts';
 import { FileAccessError, FormatError } from '../errors.ts';
 import { decodeBatchJson, encodeBatchJson } from './batch-json.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
+import { errnoText } from './errno-text.ts';
+import { makeDirs, removeDirs } from './make-dirs.ts';
+
+export * from './make-dirs.ts';
+export * from './output-path.ts';
+export * from './errno-text.ts';
 
 /**
  * Writes a file atomically: to a temporary sibling, then renamed over the target, so a crash
- * or an error never leaves a half-written output.
+ * or an error never leaves a half-written output, nor the folders made for it.
  */
 export async function writeFileAtomic(path: string, content: Uint8Array | string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let created: string[] = [];
   try {
     // Output folders are created as `reproduce` creates its own, so `--out results/x.npy` just works.
-    await mkdir(dirname(path), { recursive: true });
+    created = await makeDirs(dirname(path));
     await writeFile(tmp, content);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw new FileAccessError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check that the path is a writable location.`);
+    await removeDirs(created);
+    throw new FileAccessError(`cannot write '${path}': ${errnoText(e)}. Choose a path in a writable directory.`);
   }
 }
 
@@ -39,7 +47,7 @@ export async function readBatchFile(path: string): Promise<Batch> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FileAccessError(
-      code === 'ENOENT' ? `input file '${path}' does not exist. Check the path.` : `cannot read '${path}': ${code ?? (e as Error).message}.`,
+      code === 'ENOENT' ? `input file '${path}' does not exist. Check the path.` : `cannot read '${path}': ${errnoText(e)}.`,
     );
   }
   return fmt === 'npy' ? decodeNpy(new Uint8Array(bytes), path) : decodeBatchJson(bytes.toString('utf8'), path);

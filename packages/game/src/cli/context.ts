@@ -1,9 +1,11 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { FileAccessError, type Plugin, Registry } from '@mixnsqueeze/core';
+import { existsSync } from 'node:fs';
+import { FileAccessError, type Plugin, PluginError, Registry, isMixnsqueezeError } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
 import { attacksPlugin } from '@mixnsqueeze/attacks';
 import { gamePlugin } from '../plugin.ts';
+import { importWithin, pluginTimeoutSeconds } from './plugin-timeout.ts';
 
 /** What every command gets: output streams and the registry with built-in and user plugins. */
 export interface CliContext {
@@ -25,18 +27,26 @@ export function builtinRegistry(): Registry {
 const isPlugin = (v: unknown): v is Plugin =>
   typeof v === 'object' && v !== null && typeof (v as Plugin).name === 'string' && typeof (v as Plugin).register === 'function';
 
-/** Loads `--plugin` modules and uses every Plugin they export (default or named). */
+/**
+ * Loads `--plugin` modules and uses every Plugin they export (default or named). A module that
+ * fails to import, takes longer than the plugin timeout, exports no plugin, throws in `register`
+ * or registers a malformed component is a typed error naming the module.
+ */
 export async function loadPlugins(registry: Registry, paths: readonly string[]): Promise<Registry> {
+  const seconds = pluginTimeoutSeconds();
   for (const p of paths) {
+    if (!existsSync(p)) throw new FileAccessError(`plugin '${p}' cannot be loaded: the file does not exist. Pass a path to an ES module.`);
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(resolve(p)).href)) as Record<string, unknown>;
+      mod = await importWithin(pathToFileURL(resolve(p)).href, p, seconds);
     } catch (e) {
-      throw new FileAccessError(`plugin '${p}' cannot be loaded: ${(e as Error).message.split('\n')[0]}. Pass a path to an ES module.`);
+      if (isMixnsqueezeError(e)) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new PluginError(`plugin '${p}' cannot be loaded: ${msg.split('\n')[0]}. Pass a path to an ES module that imports without errors.`);
     }
     const plugins = [...new Set(Object.values(mod).filter(isPlugin))];
     if (plugins.length === 0) {
-      throw new FileAccessError(`plugin '${p}' exports no plugin; export { name, register(container) } from it.`);
+      throw new PluginError(`plugin '${p}' exports no plugin; export { name, register(container) } from it.`);
     }
     for (const plugin of plugins) registry.use(plugin);
   }

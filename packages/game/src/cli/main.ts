@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { type CliContext, builtinRegistry, loadPlugins } from './context.ts';
-import { reportError } from './exit.ts';
+import { commanderErrorLine, reportError } from './exit.ts';
+import { checkOutputOptions } from './output-options.ts';
+import { streamWriter } from './stream-writer.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerListCommand } from './commands/list.ts';
 import { registerSqueezeCommand } from './commands/squeeze.ts';
@@ -26,6 +28,8 @@ export interface MainIo {
 
 /** The `mixnsqueeze` commander program with every command registered, for embedding or testing. */
 export function buildProgram(ctx: CliContext): Command {
+  // Usage errors too are one line, like every other error (no help text after them).
+  const output = { writeOut: ctx.stdout, writeErr: ctx.stderr, outputError: (str: string, write: (s: string) => void) => write(commanderErrorLine(str)) };
   const program = new Command('mixnsqueeze')
     .description("Randomized feature squeezing (Mix'n'Squeeze) and adaptive-attack evaluation")
     .version('0.1.0')
@@ -35,17 +39,18 @@ export function buildProgram(ctx: CliContext): Command {
         .default([]),
     )
     .exitOverride()
-    .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr })
-    .showHelpAfterError('(run with --help for usage)');
+    .configureOutput(output)
+    // Before any command runs: outputs are checked first, so a bad one costs no work.
+    .hook('preAction', (_program, cmd) => checkOutputOptions(cmd));
   for (const register of COMMANDS) register(program, ctx);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput(output);
   return program;
 }
 
 /** Runs the CLI on argv (node-style: argv[0] node, argv[1] script) and returns the exit status. */
 export async function main(argv: readonly string[], io: MainIo = {}): Promise<number> {
-  const stdout = io.stdout ?? ((s: string) => void process.stdout.write(s));
-  const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  const stdout = io.stdout ?? streamWriter(process.stdout);
+  const stderr = io.stderr ?? streamWriter(process.stderr);
   let program: Command | undefined;
   let registry: Promise<ReturnType<typeof builtinRegistry>> | undefined;
   const ctx: CliContext = {

@@ -5,6 +5,7 @@ import { type AttackBase, type AttackReport, type AdversarialSetKey, Adversarial
 import { modelFingerprint } from '../../experiment/model-fingerprint.ts';
 import { firstCorrect } from '../../experiment/seed-selection.ts';
 import { type CliContext } from '../context.ts';
+import { atMostSamples } from '../counts.ts';
 import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
 
 interface AttackOptions extends Omit<ModelOptions, 'seed'> {
@@ -103,6 +104,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
         const { loadDataset } = await import('@mixnsqueeze/backends');
         const data = await loadDataset(opts.dataset, { ...(opts.labels ? { labels: opts.labels } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
         checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
+        atMostSamples('--n', n, data.labels.length, opts.dataset);
         const indices = await firstCorrect(model, data.x, data.labels, n);
         if (indices.length === 0) throw new ParameterError(`the model classifies none of the ${data.labels.length} samples of '${opts.dataset}' correctly; nothing to attack.`);
         if (indices.length < n) ctx.stderr(`only ${indices.length} of ${data.labels.length} samples are classified correctly; attacking those.\n`);

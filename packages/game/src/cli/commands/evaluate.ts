@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { type Batch, type Classifier, ParameterError, argmaxRows, checkShape, sliceBatch } from '@mixnsqueeze/core';
+import { type Batch, type Classifier, argmaxRows, checkShape, sliceBatch } from '@mixnsqueeze/core';
 import { type CliContext } from '../context.ts';
+import { atMostSamples, positiveCount } from '../counts.ts';
 import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
 
 interface EvaluateOptions extends ModelOptions {
@@ -47,21 +48,16 @@ export function registerEvaluateCommand(program: Command, ctx: CliContext): void
     .option('--backend <name>', 'tfjs backend: node-gpu | node | wasm | cpu (default: fastest available)')
     .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider for .onnx models').choices(['cpu', 'cuda', 'webgpu']))
     .action(async (opts: EvaluateOptions) => {
-      let limit: number | undefined;
-      if (opts.limit !== undefined) {
-        limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new ParameterError(`--limit: expected a positive integer, got '${opts.limit}'.`);
-      }
+      const limit = opts.limit === undefined ? undefined : positiveCount('--limit', opts.limit);
       const { model, defended, specs } = await loadDefendedModel(ctx, opts);
       try {
         const { loadDataset, takeSamples } = await import('@mixnsqueeze/backends');
-        const data = takeSamples(
-          await loadDataset(opts.dataset, {
-            ...(opts.labels ? { labels: opts.labels } : {}),
-            ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-          }),
-          limit,
-        );
+        const all = await loadDataset(opts.dataset, {
+          ...(opts.labels ? { labels: opts.labels } : {}),
+          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        });
+        if (limit !== undefined) atMostSamples('--limit', limit, all.labels.length, opts.dataset);
+        const data = takeSamples(all, limit);
         checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
         const n = data.labels.length;
         const bar = ctx.interactive ? new SingleBar({ format: 'evaluate [{bar}] {value}/{total} predictions', stream: process.stderr }) : undefined;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ParameterError } from '@mixnsqueeze/core';
 import { type TfjsBackendName } from '@mixnsqueeze/backends';
 import { type CliContext } from '../context.ts';
+import { positiveCount } from '../counts.ts';
 
 interface TrainOptions {
   epochs?: string;
@@ -14,11 +15,11 @@ interface TrainOptions {
   checkpointMinutes?: string;
 }
 
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) throw new ParameterError(`${name}: expected a positive integer, got '${text}'.`);
-  return v;
+/** Far beyond any recipe (50 epochs): a larger count is a typo, and would run for years. */
+const MAX_EPOCHS = 10_000;
+
+function positiveInt(name: string, text: string | undefined, fallback: number, max?: { value: number; why: string }): number {
+  return text === undefined ? fallback : positiveCount(name, text, max);
 }
 
 function nonNegative(name: string, text: string | undefined, fallback: number): number {
@@ -53,7 +54,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       const { DATASET_IDS, RECIPES, isDatasetId, trainZooModel } = await import('@mixnsqueeze/backends');
       if (!isDatasetId(dataset)) throw new ParameterError(`train: unknown dataset '${dataset}'; expected one of ${DATASET_IDS.join(', ')}.`);
       const recipe = RECIPES[dataset];
-      const epochs = positiveInt('--epochs', opts.epochs, recipe.epochs);
+      const epochs = positiveInt('--epochs', opts.epochs, recipe.epochs, { value: MAX_EPOCHS, why: 'the epochs a training run may take' });
       const checkpointMinutes = nonNegative('--checkpoint-minutes', opts.checkpointMinutes, 5);
       let barEpoch = 0;
       const bar = ctx.interactive ? new SingleBar({ format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches, loss {loss}', stream: process.stderr }) : undefined;
