@@ -26,6 +26,11 @@ export async function loadCsvTable(path: string, options: CsvTableOptions = {}):
     const code = (e as NodeJS.ErrnoException).code;
     throw new FileAccessError(code === 'ENOENT' ? `CSV file '${path}' does not exist. Check the path.` : `cannot read '${path}': ${code}.`);
   }
+  return decodeCsvTable(text, path, options);
+}
+
+/** {@link loadCsvTable} on text already read; `path` names it in messages. */
+export function decodeCsvTable(text: string, path: string, options: CsvTableOptions = {}): Dataset {
   let rows: string[][];
   try {
     rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];

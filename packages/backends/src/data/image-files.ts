@@ -21,8 +21,15 @@ export async function readOrThrow(path: string, what: string): Promise<Buffer> {
   }
 }
 
+/** Megapixels an image may have; a hostile header must not make the decoder allocate gigabytes. */
+const MAX_MEGAPIXELS = 100;
+
 /** Grayscale PNGs (colour types 0 and 4) become one channel, every other type RGB; alpha is dropped. */
 export function decodePng(bytes: Buffer, path: string): DecodedImage {
+  // IHDR is the first chunk: width and height, big-endian, at bytes 16 and 20.
+  if (bytes.length >= 24 && bytes.readUInt32BE(16) * bytes.readUInt32BE(20) > MAX_MEGAPIXELS * 1e6) {
+    throw new FormatError(`${path}: the PNG header says ${bytes.readUInt32BE(16)}x${bytes.readUInt32BE(20)} pixels, more than ${MAX_MEGAPIXELS} megapixels. Pass a smaller image.`);
+  }
   let png: ReturnType<typeof PNG.sync.read>;
   try {
     png = PNG.sync.read(bytes);
@@ -39,7 +46,7 @@ export function decodePng(bytes: Buffer, path: string): DecodedImage {
  */
 export function decodeJpeg(bytes: Buffer, path: string): DecodedImage {
   try {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512 });
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 512 });
     return { width: img.width, height: img.height, channels: 3, rgba: img.data, format: 'JPEG' };
   } catch (e) {
     // jpeg-js throws plain strings for some malformed streams.

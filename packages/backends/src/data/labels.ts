@@ -12,6 +12,9 @@ export interface Labels {
   readonly classNames?: readonly string[];
 }
 
+/** The largest class index a label may hold (an Int32Array's largest value). */
+const MAX_LABEL = 2 ** 31 - 1;
+
 /**
  * Reads labels from text: all integers stay integers; otherwise the distinct names, sorted, become
  * classes 0..K-1 and are returned as class names.
@@ -19,8 +22,11 @@ export interface Labels {
 export function labelsFromText(values: readonly string[], name: string): Labels {
   const trimmed = values.map((v) => v.trim());
   if (trimmed.every((v) => /^-?\d+$/.test(v))) {
+    // Checked before the Int32Array, which would wrap 4294967297 round to 1.
+    if (trimmed.some((v) => !(Number(v) >= 0 && Number(v) <= MAX_LABEL))) {
+      throw new FormatError(`${name}: class labels must be integers from 0 to ${MAX_LABEL}.`);
+    }
     const labels = Int32Array.from(trimmed, Number);
-    if (labels.some((l) => l < 0)) throw new FormatError(`${name}: class labels must be non-negative integers.`);
     return { labels };
   }
   if (trimmed.some((v) => v === '')) throw new FormatError(`${name}: empty label. Give every sample a label.`);
@@ -33,7 +39,7 @@ function integerLabels(values: ArrayLike<number>, name: string): Labels {
   const labels = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isInteger(v) || v < 0) throw new FormatError(`${name}: label ${i} is ${v}; expected non-negative integers.`);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_LABEL) throw new FormatError(`${name}: label ${i} is ${v}; expected integers from 0 to ${MAX_LABEL}.`);
     labels[i] = v;
   }
   return { labels };
@@ -63,7 +69,13 @@ export async function readLabelsFile(path: string): Promise<Labels> {
     return integerLabels(b.data, path);
   }
   if (ext === '.csv' || ext === '.txt') {
-    const rows = parse(await readText(path), { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+    let rows: string[][];
+    try {
+      rows = parse(await readText(path), { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+    } catch (e) {
+      if (e instanceof FileAccessError) throw e;
+      throw new FormatError(`${path}: malformed labels (${(e as Error).message.split('\n')[0]}). Give one label per line.`);
+    }
     const header = rows[0]?.map((h) => h.toLowerCase()) ?? [];
     const col = header.indexOf('label');
     return col >= 0 ? labelsFromText(rows.slice(1).map((r) => r[col] ?? ''), path) : labelsFromText(rows.map((r) => r[r.length - 1] ?? ''), path);
