@@ -1,0 +1,76 @@
+import { type AttackAnswer, type Batch, type BoxLevel } from '@mixnsqueeze/core';
+
+/**
+ * The public recipe of the classifier under attack, for white- and gray-box games played across a
+ * process boundary, where the classifier object cannot go: the adversary's process builds its own
+ * copy from it (Kerckhoffs: everything but the keys is public). At white box the copy is the
+ * defense with keys of the child's own; at gray box the base model alone.
+ */
+export interface PublicModel {
+  /** Zoo id, tfjs `model.json` or `.onnx` path, as `loadClassifier` reads it. */
+  readonly source: string;
+  /** Squeezer specs of the defense, in order (white box). */
+  readonly squeeze?: readonly string[];
+  /** Randomizer spec of the defense, e.g. `uniform:0.3` (white box). */
+  readonly randomize?: string;
+}
+
+/** What the child is told about a game: the description, never the classifier or its keys. */
+export interface GameDescription {
+  readonly box: BoxLevel;
+  readonly description: string;
+  readonly budget: number;
+  readonly remaining: number;
+  readonly model?: PublicModel;
+}
+
+/** A batch as it crosses the pipe (V8 serialization keeps the Float32Array). */
+export interface WireBatch {
+  readonly data: Float32Array;
+  readonly shape: number[];
+}
+
+/** Parent to child. `init` once, then per game one `play` and an `answer` per oracle query. */
+export type ToChild =
+  | { readonly type: 'init'; readonly plugins: readonly string[] }
+  | {
+      readonly type: 'play';
+      readonly game: number;
+      readonly spec: string;
+      readonly candidates: WireBatch;
+      readonly labels: Int32Array;
+      readonly view: GameDescription;
+    }
+  | {
+      readonly type: 'answer';
+      readonly game: number;
+      readonly id: number;
+      readonly remaining: number;
+      readonly labels?: Int32Array;
+      readonly answers?: AttackAnswer[];
+      readonly error?: string;
+    };
+
+/** Child to parent: `ready` or `failed` after `init`; oracle queries; one `done` or `error` per game. */
+export type ToParent =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'classify' | 'attack'; readonly game: number; readonly id: number; readonly x: WireBatch }
+  | { readonly type: 'done'; readonly game: number }
+  | { readonly type: 'error'; readonly game: number; readonly message: string; readonly oracle?: number };
+
+/**
+ * A batch for the pipe: its own buffer, exactly its size. Serializing a view sends the whole
+ * ArrayBuffer behind it, which may be a large test set the adversary has no business seeing.
+ */
+export function toWire(x: Batch): WireBatch {
+  const d = x.data;
+  const own = d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice();
+  return { data: own, shape: [...x.shape] };
+}
+
+/** The first line of an error's message, for one-line reports across the boundary. */
+export function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0]!.slice(0, 500);
+}
