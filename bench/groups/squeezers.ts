@@ -1,4 +1,4 @@
-import { type Batch, type FeatureSpace, KeyedPrg, Registry, imageSpace, isRandomizer } from '@mixnsqueeze/core';
+import { type Batch, type FeatureSpace, Registry, derivedKeys, imageSpace, isRandomizer } from '@mixnsqueeze/core';
 import { squeezersPlugin } from '@mixnsqueeze/squeezers';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ export const squeezersBench: BenchGroup = {
       { name: '28x28x1', x: images(1000, 28, 28, 1), space: imageSpace(28, 28, 1), gray: true },
       { name: '32x32x3', x: images(100, 32, 32, 3), space: imageSpace(32, 32, 3), gray: false },
     ];
-    const key = new Uint8Array(32).fill(42);
+    const keys = derivedKeys('2a'.repeat(32));
     let uniformRate = 0;
     for (const set of sets) {
       for (const c of CASES) {
@@ -43,7 +43,7 @@ export const squeezersBench: BenchGroup = {
         const n = set.x.shape[0]!;
         const rate = await throughput(n, () => {
           let y = set.x;
-          for (const t of ts) y = isRandomizer(t) ? t.apply(y, set.space, new KeyedPrg(key)) : t.apply(y, set.space);
+          for (const t of ts) y = isRandomizer(t) ? t.apply(y, set.space, keys.next()) : t.apply(y, set.space);
           return y;
         });
         report({ bench: 'squeezers', case: `${c.specs.join(' -> ')} ${set.name}`, batch: n, workers: 1, images_per_s: rate });

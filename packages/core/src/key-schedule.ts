@@ -1,6 +1,7 @@
 import { hkdfSync, randomFillSync } from 'node:crypto';
 import { KeyError } from './errors.ts';
 import { KeyedPrg } from './keyed-prg.ts';
+import { PRG_ISSUE } from './prg-issue.ts';
 
 /**
  * Where a randomized defense gets its keys. `next()` hands out a generator under a key that was
@@ -15,16 +16,26 @@ export interface KeySchedule {
   next(): KeyedPrg;
 }
 
+// Key schedules are frozen (class, prototype, instances) so that no code holding one, or reaching
+// its prototype through Object.getPrototypeOf, can make next() hand out a key it knows.
+
 class OsKeySchedule implements KeySchedule {
   readonly deterministic = false;
+
+  constructor() {
+    Object.freeze(this);
+  }
+
   next(): KeyedPrg {
     // A dedicated ArrayBuffer: randomBytes may hand out a slice of Node's shared Buffer pool.
     const key = randomFillSync(new Uint8Array(32));
-    const prg = new KeyedPrg(key);
+    const prg = new KeyedPrg(PRG_ISSUE, key);
     key.fill(0);
     return prg;
   }
 }
+Object.freeze(OsKeySchedule.prototype);
+Object.freeze(OsKeySchedule);
 
 /** Fresh 256-bit keys from the OS CSPRNG for every call: the deployment default. */
 export function osKeys(): KeySchedule {
@@ -53,6 +64,7 @@ function seedBytes(seed: string | Uint8Array): Buffer {
  * q counting calls to `next()`. `fork(label)` derives an independent schedule (e.g. per run, per
  * sample) whose keys depend only on the master seed and the chain of labels, so results can be
  * reproduced call by call regardless of scheduling. The seed lives in a private field and is never exposed.
+ * Instances are frozen, and so are subclass instances (a subclass cannot add public fields).
  */
 export class DerivedKeySchedule implements KeySchedule {
   readonly deterministic = true;
@@ -67,6 +79,7 @@ export class DerivedKeySchedule implements KeySchedule {
     }
     this.#ikm = ikm;
     this.#label = label;
+    Object.freeze(this);
   }
 
   /** Label path of this schedule, e.g. `root/run=3/sample=12`. */
@@ -83,7 +96,7 @@ export class DerivedKeySchedule implements KeySchedule {
   next(): KeyedPrg {
     const info = `${this.#label}/call=${this.#calls++}`;
     const key = new Uint8Array(hkdfSync('sha256', this.#ikm, SALT, info, 32));
-    const prg = new KeyedPrg(key);
+    const prg = new KeyedPrg(PRG_ISSUE, key);
     key.fill(0);
     return prg;
   }
@@ -94,6 +107,8 @@ export class DerivedKeySchedule implements KeySchedule {
     return new DerivedKeySchedule(this.#ikm, `${this.#label}/${label}`);
   }
 }
+Object.freeze(DerivedKeySchedule.prototype);
+Object.freeze(DerivedKeySchedule);
 
 /** Seed-derived keys for reproducible experiments; never use in deployment. */
 export function derivedKeys(seed: string | Uint8Array, label = 'root'): DerivedKeySchedule {

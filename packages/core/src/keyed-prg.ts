@@ -1,5 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { KeyError } from './errors.ts';
+import { PRG_ISSUE } from './prg-issue.ts';
 
 /** Values generated per nonce: one 64 KiB ChaCha20 keystream block. */
 export const VALUES_PER_NONCE = 16384;
@@ -7,7 +8,10 @@ const BYTES_PER_NONCE = VALUES_PER_NONCE * 4;
 const ZEROS = Buffer.alloc(BYTES_PER_NONCE);
 /** 2^-24: the spacing of the 24-bit uniform grid. */
 export const TWO_POW_M24 = 5.9604644775390625e-8;
-/** Module-private scratch for uniform(): keystream words in transit, reachable from nothing exported. */
+/**
+ * Module-private scratch for uniform(): keystream words in transit. Only the private #fill writes
+ * it, so no method can be made to hand it to an object posing as a generator.
+ */
 const SCRATCH = new Uint32Array(VALUES_PER_NONCE);
 
 /**
@@ -17,8 +21,10 @@ const SCRATCH = new Uint32Array(VALUES_PER_NONCE);
  * uniform float ((w >>> 8) + 0.5) * 2^-24: the top 24 bits, centred in their cell so that the
  * distribution is symmetric about 1/2 and never hits 0 or 1.
  *
- * The key lives in a private field: nothing reachable from this object exposes it.
- * Keyed generators are created by key schedules (`osKeys()`, `derivedKeys()`), not by attack code.
+ * The key lives in a private field: nothing reachable from this object exposes it. Generators are
+ * made by key schedules only (`osKeys()`, `derivedKeys()`); the class, its prototype and its
+ * instances are frozen, so no code can choose a generator's draws by patching or subclassing, and
+ * `isGenuine` tells a real generator from a look-alike by its private key, not by its methods.
  */
 export class KeyedPrg {
   readonly #key: Buffer;
@@ -27,7 +33,13 @@ export class KeyedPrg {
   /** Words left under the current nonce. */
   #left = 0;
 
-  constructor(key: Uint8Array) {
+  /** @internal Made by key schedules only: `osKeys().next()`, `derivedKeys(seed).next()`. */
+  constructor(issue: unknown, key: Uint8Array) {
+    // A subclass could override words() and so choose a defense's noise: only this exact class,
+    // with the token that only the key schedules hold, makes a generator.
+    if (issue !== PRG_ISSUE || new.target !== KeyedPrg) {
+      throw new KeyError('KeyedPrg: generators are made by key schedules only; use osKeys().next() or derivedKeys(seed).next().');
+    }
     if (key.length !== 32) {
       throw new KeyError(`KeyedPrg: expected a 256-bit (32-byte) key, got ${key.length} bytes. Use osKeys() or derivedKeys().`);
     }
@@ -35,10 +47,40 @@ export class KeyedPrg {
     // Buffers would expose through their .buffer.
     this.#key = Buffer.alloc(32);
     this.#key.set(key);
+    Object.freeze(this);
+  }
+
+  /** Whether `value` is a generator made by a key schedule: a brand check on the private key, never duck typing. */
+  static isGenuine(value: unknown): value is KeyedPrg {
+    return typeof value === 'object' && value !== null && #key in value;
+  }
+
+  /** Throws a KeyError unless `value` is a generator made by a key schedule; `who` names the caller in the message. */
+  static assertGenuine(value: unknown, who: string): asserts value is KeyedPrg {
+    if (!KeyedPrg.isGenuine(value)) {
+      throw new KeyError(`${who}: expected a generator made by a key schedule, got ${value === null ? 'null' : typeof value === 'object' ? 'another object' : typeof value}; pass osKeys().next() or derivedKeys(seed).next().`);
+    }
   }
 
   /** Next raw 32-bit words of the stream. Generates exactly what is asked: a batch of one costs one short keystream. */
   words(out: Uint32Array): void {
+    KeyedPrg.assertGenuine(this, 'KeyedPrg.words');
+    this.#fill(out);
+  }
+
+  /** Fills `out` with the next uniform values in (0, 1). */
+  uniform(out: Float32Array | Float64Array): void {
+    // Checked before SCRATCH is touched: run on a look-alike `this`, it must hand over nothing.
+    KeyedPrg.assertGenuine(this, 'KeyedPrg.uniform');
+    const w = SCRATCH;
+    for (let start = 0; start < out.length; start += w.length) {
+      const m = Math.min(w.length, out.length - start);
+      this.#fill(m === w.length ? w : w.subarray(0, m));
+      for (let i = 0; i < m; i++) out[start + i] = ((w[i]! >>> 8) + 0.5) * TWO_POW_M24;
+    }
+  }
+
+  #fill(out: Uint32Array): void {
     const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     let i = 0;
     while (i < out.length) {
@@ -58,14 +100,7 @@ export class KeyedPrg {
       this.#left -= m;
     }
   }
-
-  /** Fills `out` with the next uniform values in (0, 1). */
-  uniform(out: Float32Array | Float64Array): void {
-    const w = SCRATCH;
-    for (let start = 0; start < out.length; start += w.length) {
-      const m = Math.min(w.length, out.length - start);
-      this.words(m === w.length ? w : w.subarray(0, m));
-      for (let i = 0; i < m; i++) out[start + i] = ((w[i]! >>> 8) + 0.5) * TWO_POW_M24;
-    }
-  }
 }
+// Frozen as the module loads, before any plugin can: no method or static (isGenuine) can be swapped.
+Object.freeze(KeyedPrg.prototype);
+Object.freeze(KeyedPrg);

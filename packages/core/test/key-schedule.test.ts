@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { derivedKeys, osKeys } from '../src/key-schedule.ts';
+import { DerivedKeySchedule, derivedKeys, osKeys } from '../src/key-schedule.ts';
+import { KeyedPrg } from '../src/keyed-prg.ts';
 import { KeyError } from '../src/errors.ts';
 
 const SEED = '000102030405060708090a0b0c0d0e0f';
@@ -58,5 +59,19 @@ describe('key schedules', () => {
   it('refuses short seeds and labels with a slash', () => {
     expect(() => derivedKeys('abcd')).toThrow(KeyError);
     expect(() => derivedKeys(SEED).fork('a/b')).toThrow(KeyError);
+  });
+
+  it('hand out genuine generators and are frozen: no next() can be swapped for one under a known key', () => {
+    const os = osKeys();
+    const derived = derivedKeys(SEED);
+    expect(KeyedPrg.isGenuine(os.next())).toBe(true);
+    expect(KeyedPrg.isGenuine(derived.fork('a').next())).toBe(true);
+    const OsKeySchedule = (Object.getPrototypeOf(os) as { constructor: object }).constructor;
+    for (const o of [os, Object.getPrototypeOf(os), OsKeySchedule, derived, DerivedKeySchedule.prototype, DerivedKeySchedule]) {
+      expect(Object.isFrozen(o)).toBe(true);
+    }
+    expect(() => {
+      (DerivedKeySchedule.prototype as { next: unknown }).next = () => undefined;
+    }).toThrow(TypeError);
   });
 });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedPrg, imageSpace } from '@mixnsqueeze/core';
+import { derivedKeys, imageSpace } from '@mixnsqueeze/core';
 import { UniformNoise } from '../src/uniform-noise.ts';
 
 describe('uniform randomizer on color images (CIFAR-10 rows, delta 0.05)', () => {
   it('draws independent noise for every channel of every pixel (fixed key)', () => {
     const space = imageSpace(32, 32, 3);
     const x = { data: new Float32Array(32 * 32 * 3).fill(0.5), shape: [1, 32, 32, 3] };
-    const y = new UniformNoise(0.05).apply(x, space, new KeyedPrg(new Uint8Array(32).fill(5))).data;
+    const y = new UniformNoise(0.05).apply(x, space, derivedKeys('05'.repeat(32)).next()).data;
     const noise = [0, 1, 2].map((c) => Float64Array.from({ length: 1024 }, (_, p) => y[p * 3 + c]! - 0.5));
     for (const r of noise) {
       // Float32 storage of 0.5 + r puts values up to half an ulp outside +-delta.
@@ -36,7 +36,7 @@ describe('uniform randomizer on color images (CIFAR-10 rows, delta 0.05)', () =>
 
   it('clips each channel at the bounds on its own', () => {
     const x = { data: Float32Array.from({ length: 3 * 64 }, (_, i) => [0, 1, 0.5][i % 3]!), shape: [1, 8, 8, 3] };
-    const y = new UniformNoise(0.05).apply(x, imageSpace(8, 8, 3), new KeyedPrg(new Uint8Array(32).fill(9))).data;
+    const y = new UniformNoise(0.05).apply(x, imageSpace(8, 8, 3), derivedKeys('09'.repeat(32)).next()).data;
     for (let p = 0; p < 64; p++) {
       expect(y[p * 3]).toBeGreaterThanOrEqual(0);
       expect(y[p * 3]).toBeLessThanOrEqual(0.05 + 1e-7);

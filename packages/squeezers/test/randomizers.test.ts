@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type Batch, KeyedPrg, derivedKeys, featureSpace, imageSpace } from '@mixnsqueeze/core';
+import { type Batch, derivedKeys, featureSpace, imageSpace } from '@mixnsqueeze/core';
 import { GaussianNoise } from '../src/gaussian-noise.ts';
 import { UniformNoise } from '../src/uniform-noise.ts';
 
-const key = (b: number) => new KeyedPrg(new Uint8Array(32).fill(b));
+/** A generator under a fixed key per label: the same label gives the same stream. */
+const key = (b: number) => derivedKeys('0123456789abcdef0123456789abcdef').fork(`key=${b}`).next();
 const constant = (v: number, n: number): Batch => ({ data: new Float32Array(n).fill(v), shape: [1, n] });
 
 describe('uniform randomizer (Mix\'n\'Squeeze)', () => {
