@@ -1,5 +1,6 @@
 import { type Batch, type FeatureSpace, type Squeezer } from '@mixnsqueeze/core';
 import { identityBackward } from './identity-backward.ts';
+import { freezeClass } from './freeze.ts';
 
 /**
  * Binary filter: hi where x > lo + threshold * (hi - lo) strictly, else lo. With threshold 0.5 on
@@ -32,3 +33,4 @@ export class Binary implements Squeezer {
     return identityBackward(x, y, gradOut);
   }
 }
+freezeClass(Binary);

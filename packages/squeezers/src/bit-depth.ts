@@ -1,5 +1,6 @@
 import { type Batch, type FeatureSpace, type Squeezer, roundToGrid } from '@mixnsqueeze/core';
 import { identityBackward } from './identity-backward.ts';
+import { freezeClass } from './freeze.ts';
 
 /**
  * Bit-depth reduction to `bits` bits (Xu et al., Feature Squeezing, NDSS 2018):
@@ -31,3 +32,4 @@ export class BitDepth implements Squeezer {
     return identityBackward(x, y, gradOut);
   }
 }
+freezeClass(BitDepth);

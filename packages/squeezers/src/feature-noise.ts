@@ -1,4 +1,4 @@
-import { type Batch, FEATURE_KIND, type FeatureSpace, type KeyedPrg, sampleSize } from '@mixnsqueeze/core';
+import { type Batch, FEATURE_KIND, type FeatureSpace, KeyedPrg, sampleSize } from '@mixnsqueeze/core';
 
 /** How a randomizer treats the categorical variables of a tabular space. */
 export interface CategoricalNoise {
@@ -14,9 +14,11 @@ export interface CategoricalNoise {
  * `width * (hi_j - lo_j)` times a standard draw (uniform on [-1, 1] or normal) and is clipped to
  * [lo_j, hi_j]; categorical variables are left alone or resampled; immutable features are untouched.
  * Per sample the PRG yields one block: the noise draws (rounded up to even for Box-Muller), then two
- * uniforms per categorical variable when resampling (whether, which level).
+ * uniforms per categorical variable when resampling (whether, which level). `prg` must come from a
+ * key schedule (else a KeyError).
  */
 export function featureNoise(x: Batch, space: FeatureSpace, prg: KeyedPrg, draw: 'uniform' | 'gaussian', width: number, cat: CategoricalNoise): Batch {
+  KeyedPrg.assertGenuine(prg, 'featureNoise');
   const f = space.features!;
   const n = x.shape[0]!;
   const d = sampleSize(x.shape);

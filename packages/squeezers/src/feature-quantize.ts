@@ -1,5 +1,6 @@
 import { type Batch, type FeatureSpace, type Squeezer, sampleSize } from '@mixnsqueeze/core';
 import { identityBackward } from './identity-backward.ts';
+import { freezeClass } from './freeze.ts';
 
 /**
  * Per-feature quantization for tabular data: every continuous feature j is rounded to `levels`
@@ -63,3 +64,4 @@ export class FeatureQuantize implements Squeezer {
     return identityBackward(x, y, gradOut);
   }
 }
+freezeClass(FeatureQuantize);

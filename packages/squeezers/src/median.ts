@@ -1,5 +1,6 @@
 import { type Batch, type FeatureSpace, type Squeezer } from '@mixnsqueeze/core';
 import { type ImageGeometry, imageGeometry, reflectIndex } from './image-geometry.ts';
+import { freezeClass } from './freeze.ts';
 
 /**
  * Median smoothing k x k (Xu et al., Feature Squeezing, NDSS 2018; scipy.ndimage.median_filter with
@@ -195,6 +196,7 @@ export class Median implements Squeezer {
     return { data: grad, shape: x.shape };
   }
 }
+freezeClass(Median);
 
 /** Hoare's quickselect on a[0..n): the value of rank `rank` (partially reorders a). */
 function select(a: Float64Array, n: number, rank: number): number {

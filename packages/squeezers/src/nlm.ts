@@ -4,6 +4,7 @@ import { imageGeometry } from './image-geometry.ts';
 import { nlmDenoiseColor } from './nlm/nlm-color.ts';
 import { nlmDenoiseGray } from './nlm/nlm-gray.ts';
 import { fromUint8, toUint8 } from './quantize.ts';
+import { freezeClass } from './freeze.ts';
 
 /**
  * Non-local means a-b-c (search window a, patch b, strength h = c), the OpenCV
@@ -57,3 +58,4 @@ export class NonLocalMeans implements Squeezer {
     return identityBackward(x, y, gradOut);
   }
 }
+freezeClass(NonLocalMeans);

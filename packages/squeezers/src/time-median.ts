@@ -1,6 +1,7 @@
 import { type Batch, type Squeezer } from '@mixnsqueeze/core';
 import { reflectIndex } from './image-geometry.ts';
 import { timeGeometry } from './time-geometry.ts';
+import { freezeClass } from './freeze.ts';
 
 /**
  * Median smoothing over a window of `window` time steps, per channel, for 1-D signals (N x T or
@@ -82,3 +83,4 @@ export class TimeMedian implements Squeezer {
     return { data: grad, shape: x.shape };
   }
 }
+freezeClass(TimeMedian);

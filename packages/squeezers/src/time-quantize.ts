@@ -1,5 +1,6 @@
 import { type Batch, type FeatureSpace, type Squeezer } from '@mixnsqueeze/core';
 import { timeGeometry } from './time-geometry.ts';
+import { freezeClass } from './freeze.ts';
 
 /**
  * Quantization of 1-D signals in time and amplitude: each channel is cut into consecutive windows
@@ -67,3 +68,4 @@ export class TimeQuantize implements Squeezer {
     }
   }
 }
+freezeClass(TimeQuantize);

@@ -1,5 +1,6 @@
-import { type Batch, type FeatureSpace, type KeyedPrg, type Randomizer, TWO_POW_M24, VALUES_PER_NONCE } from '@mixnsqueeze/core';
+import { type Batch, type FeatureSpace, KeyedPrg, type Randomizer, TWO_POW_M24, VALUES_PER_NONCE } from '@mixnsqueeze/core';
 import { clipBackward } from './clip-backward.ts';
+import { freezeClass } from './freeze.ts';
 import { type CategoricalNoise, featureNoise } from './feature-noise.ts';
 
 /**
@@ -25,12 +26,17 @@ export class UniformNoise implements Randomizer {
 
   constructor(delta: number, categorical: CategoricalNoise = { resample: 0 }) {
     this.delta = delta;
-    this.categorical = categorical;
+    // A copy, frozen: the caller's object could otherwise change the resampling rate later.
+    this.categorical = Object.freeze({ resample: categorical.resample });
     this.spec = categorical.resample > 0 ? `uniform:delta=${delta},resample=${categorical.resample}` : `uniform:${delta}`;
     this.active = delta > 0 || categorical.resample > 0;
   }
 
+  /** Adds keyed noise drawn from `prg`, which must come from a key schedule (else a KeyError). */
   apply(x: Batch, space: FeatureSpace, prg: KeyedPrg): Batch {
+    // Only a frozen generator of a key schedule may fill this object's scratch: a look-alike would
+    // keep a view of it and read the keystream of every later call.
+    KeyedPrg.assertGenuine(prg, 'UniformNoise.apply');
     const src = x.data;
     const n = src.length;
     const out = new Float32Array(n);
@@ -67,3 +73,4 @@ export class UniformNoise implements Randomizer {
     return clipBackward(x, y, gradOut, space);
   }
 }
+freezeClass(UniformNoise);
