@@ -2,6 +2,8 @@ import { type Batch, type Classifier, type Registry, derivedKeys } from '@mixnsq
 import { defend } from '@mixnsqueeze/squeezers';
 import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray } from '@mixnsqueeze/attacks';
 import { attackSummary } from './attack-summary.ts';
+import { gameAdversaries } from '../isolation/game-adversaries.ts';
+import { pluginModules } from '../isolation/plugin-modules.ts';
 import { loadClassifier, loadDataset } from '@mixnsqueeze/backends';
 import { type ExperimentConfig } from './config.ts';
 import { modelFingerprint } from './model-fingerprint.ts';
@@ -24,6 +26,8 @@ export async function cliEnvironment(
   const test = await loadDataset(config.dataset, { split: 'test' });
   const cache = new AdversarialCache(defaultCacheDir(), log);
   const fingerprint = await modelFingerprint(config.model);
+  // The games' adversary plays in a child of its own that loads the plugin modules this registry loaded.
+  const adversaries = gameAdversaries(registry, 'process', { plugins: pluginModules(registry), log });
   const generate = async (
     spec: string,
     target: 'untargeted' | 'next' | 'll',
@@ -57,6 +61,7 @@ export async function cliEnvironment(
     registry,
     model,
     test: { x: test.x, labels: test.labels },
+    adversaries,
     attack: (entry, seeds, labels, seed, progress) => generate(entry.spec, entry.target, entry.surface, attackModel, [], seeds, labels, seed, progress),
     adaptiveAttack: async (entry, row, seeds, labels, seed, progress) => {
       if (!entry.surface) {
@@ -77,6 +82,7 @@ export async function cliEnvironment(
   return {
     env,
     close: async () => {
+      await adversaries.close();
       const closable = model as { close?: () => Promise<void> | void; dispose?: () => void };
       await closable.close?.();
       closable.dispose?.();

@@ -14,6 +14,7 @@ import { paperAdvantage, measuredAdvantage } from '../estimators/advantage.ts';
 import { repeatedClassification } from '../estimators/error-probabilities.ts';
 import { EvCsaGame } from '../game/ev-csa-game.ts';
 import { poolTruth } from '../game/truth.ts';
+import { type GameAdversaries, gameAdversaries } from '../isolation/game-adversaries.ts';
 import { type ExperimentConfig } from './config.ts';
 import { type ResultStore } from './result-store.ts';
 import { firstCorrect } from './seed-selection.ts';
@@ -26,6 +27,12 @@ export interface ExperimentEnvironment {
   readonly model: Classifier;
   /** The test set the seeds are chosen from. */
   readonly test: { readonly x: Batch; readonly labels: Int32Array };
+  /**
+   * Where the measured games' adversaries play. Default: a process of their own for the run
+   * (`gameAdversaries(registry)`, built-in adversaries only; docs/security.md), closed when the
+   * classification stage ends. An environment that passes its own closes it.
+   */
+  readonly adversaries?: GameAdversaries;
   /**
    * Adversarial examples for the seeds (generated against `model`, cached by the caller). Returns
    * the adversarial batch and the per-sample success on the undefended model.
@@ -136,7 +143,8 @@ export async function runExperiment(
 
   // Stage 3: repeated classification through the defense for every (squeezer, delta, set).
   const nMax = Math.max(...config.budgets);
-  const adversary = registry.adversary(config.adversary ?? `greedy:m=${config.m}`);
+  const adversaries = env.adversaries ?? gameAdversaries(registry);
+  const adversary = adversaries.factory(config.adversary ?? `greedy:m=${config.m}`);
   for (const [c, cell] of cells.entries()) {
     progress('classification', c, cells.length);
     const key = cellKey.eval(cell.squeezer.label, cell.delta, cell.set);
@@ -172,6 +180,7 @@ export async function runExperiment(
     });
   }
   progress('classification', cells.length, cells.length);
+  if (adversaries !== env.adversaries) await adversaries.close();
 
   // Stage 4: adaptive attacks against the defense (table 3 and the rows the paper lacks): the
   // examples are generated once against the defense without randomness, then classified `runs`
