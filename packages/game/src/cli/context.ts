@@ -13,6 +13,12 @@ export interface CliContext {
   readonly stdout: (s: string) => void;
   /** Writes to standard error (messages, progress). */
   readonly stderr: (s: string) => void;
+  /**
+   * The command has accepted its inputs: notes written to stderr so far are shown, later ones
+   * pass straight through. Until then they are held, and dropped if the command fails, so bad
+   * input gets one error line and nothing else. Output on stdout and progress accept too.
+   */
+  accept?(): void;
   /** True when stderr is a terminal (progress bars are drawn only then). */
   readonly interactive: boolean;
   /** The registry with the built-in plugins and those given by `--plugin`, created on first use. */

@@ -3,6 +3,7 @@ import { type CliContext, builtinRegistry, loadPlugins } from './context.ts';
 import { commanderErrorLine, reportError } from './exit.ts';
 import { checkOutputOptions } from './output-options.ts';
 import { streamWriter } from './stream-writer.ts';
+import { HeldLines } from './held-lines.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerListCommand } from './commands/list.ts';
 import { registerSqueezeCommand } from './commands/squeeze.ts';
@@ -29,7 +30,11 @@ export interface MainIo {
 /** The `mixnsqueeze` commander program with every command registered, for embedding or testing. */
 export function buildProgram(ctx: CliContext): Command {
   // Usage errors too are one line, like every other error (no help text after them).
-  const output = { writeOut: ctx.stdout, writeErr: ctx.stderr, outputError: (str: string, write: (s: string) => void) => write(commanderErrorLine(str)) };
+  const writeErr = (s: string): void => {
+    ctx.accept?.();
+    ctx.stderr(s);
+  };
+  const output = { writeOut: ctx.stdout, writeErr, outputError: (str: string, write: (s: string) => void) => write(commanderErrorLine(str)) };
   const program = new Command('mixnsqueeze')
     .description("Randomized feature squeezing (Mix'n'Squeeze) and adaptive-attack evaluation")
     .version('0.1.0')
@@ -51,19 +56,28 @@ export function buildProgram(ctx: CliContext): Command {
 export async function main(argv: readonly string[], io: MainIo = {}): Promise<number> {
   const stdout = io.stdout ?? streamWriter(process.stdout);
   const stderr = io.stderr ?? streamWriter(process.stderr);
+  const notes = new HeldLines(stderr);
   let program: Command | undefined;
   let registry: Promise<ReturnType<typeof builtinRegistry>> | undefined;
   const ctx: CliContext = {
-    stdout,
-    stderr,
+    // Output means the inputs were accepted: the notes before it are shown first.
+    stdout: (s) => {
+      notes.accept();
+      stdout(s);
+    },
+    stderr: notes.line,
+    accept: notes.accept,
     interactive: io.interactive ?? Boolean(process.stderr.isTTY),
     registry: () => (registry ??= loadPlugins(builtinRegistry(), (program?.opts().plugin as string[]) ?? [])),
   };
   try {
     program = buildProgram(ctx);
     await program.parseAsync([...argv]);
+    notes.accept();
     return 0;
   } catch (e) {
+    const dropped = notes.drop();
+    if (process.env.MIXNSQUEEZE_DEBUG) for (const s of dropped) stderr(s);
     return reportError(e, stderr);
   }
 }

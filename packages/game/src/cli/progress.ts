@@ -13,6 +13,18 @@ export async function stageProgress(
   ctx: CliContext,
   now: () => number = () => performance.now(),
 ): Promise<{ update(stage: string, done: number, total: number): void; stop(): void }> {
+  const p = await stagePrinter(ctx, now);
+  return {
+    update(stage, done, total) {
+      // Progress means the work has begun: the inputs were accepted.
+      ctx.accept?.();
+      p.update(stage, done, total);
+    },
+    stop: () => p.stop(),
+  };
+}
+
+async function stagePrinter(ctx: CliContext, now: () => number): Promise<{ update(stage: string, done: number, total: number): void; stop(): void }> {
   if (!ctx.interactive) {
     const started = new Map<string, { at: number; said: number; ended?: true }>();
     return {

@@ -108,6 +108,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
         const indices = await firstCorrect(model, data.x, data.labels, n);
         if (indices.length === 0) throw new ParameterError(`the model classifies none of the ${data.labels.length} samples of '${opts.dataset}' correctly; nothing to attack.`);
         if (indices.length < n) ctx.stderr(`only ${indices.length} of ${data.labels.length} samples are classified correctly; attacking those.\n`);
+        ctx.accept?.();
         const x = gatherRows(data.x, indices);
         const labels = Int32Array.from(indices, (i) => data.labels[i]!);
         const key: AdversarialSetKey = {

@@ -59,6 +59,7 @@ export function registerEvaluateCommand(program: Command, ctx: CliContext): void
         if (limit !== undefined) atMostSamples('--limit', limit, all.labels.length, opts.dataset);
         const data = takeSamples(all, limit);
         checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
+        ctx.accept?.();
         const n = data.labels.length;
         const bar = ctx.interactive ? new SingleBar({ format: 'evaluate [{bar}] {value}/{total} predictions', stream: process.stderr }) : undefined;
         bar?.start(n * (specs.length > 0 ? 2 : 1), 0);

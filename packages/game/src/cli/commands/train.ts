@@ -67,6 +67,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
         checkpointMinutes,
         log: ctx.stderr,
         onBatch: (epoch, done, total, loss) => {
+          // Training has begun: the dataset and options were accepted.
+          ctx.accept?.();
           if (!bar) return;
           if (barEpoch !== epoch) {
             barEpoch = epoch;
@@ -76,6 +78,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
           if (done === total) bar.stop();
         },
         onCheckpoint: (p, steps, resumed) => {
+          ctx.accept?.();
           // A line per checkpoint is the progress of a run without a terminal (nohup, CI).
           if (bar && !resumed) return;
           const rate = p.trainSeconds > 0 ? `, ${Math.round((p.step * recipe.batchSize) / p.trainSeconds)} images/s` : '';
