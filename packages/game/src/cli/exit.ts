@@ -12,7 +12,7 @@ export const EXIT_USAGE = 2;
 /**
  * Turns any error into one line on stderr and an exit status. Typed (user-facing) errors and
  * usage errors exit 2 without a stack trace; anything else is a bug, reported with its stack only
- * when MIXNSQUEEZE_DEBUG is set. Every line goes through {@link clipMessage}, so echoed input is
+ * when MIXNSQUEEZE_DEBUG is set. Every line goes through `clipMessage`, so echoed input is
  * never longer than a line should be.
  */
 export function reportError(e: unknown, stderr: (s: string) => void): number {
