@@ -76,6 +76,7 @@ const ROWS: Record<string, readonly Row[]> = {
     { name: '--n 0', args: (_fx, w) => ['attack', 'fgsm:eps=0.1', '--model', 'mnist', '--dataset', 'mnist', '--n', '0', '--out', join(w, 'adv.npy')], says: /--n: expected a positive integer/ },
     { name: 'an unknown attack', args: (_fx, w) => ['attack', 'teleport', '--model', 'mnist', '--dataset', 'mnist', '--out', join(w, 'adv.npy')], says: /unknown attack 'teleport'/ },
     { name: 'a 100,000-character attack spec', args: (_fx, w) => ['attack', `fgsm:eps=${LONG}`, '--model', 'mnist', '--dataset', 'mnist', '--out', join(w, 'adv.npy')], says: /characters\)/, maxLine: 600 },
+    { name: 'an unknown --surface', args: (_fx, w) => ['attack', 'fgsm:eps=0.1', '--model', 'mnist', '--dataset', 'mnist', '--n', '2', '--surface', 'telepathy', '--out', join(w, 'adv.npy'), '--cache-dir', join(w, 'cache')], says: /telepathy/ },
     { name: '--out naming a directory', args: (_fx, w) => ['attack', 'fgsm:eps=0.1', '--model', 'mnist', '--dataset', 'mnist', '--out', w], says: /is a directory/ },
     { name: '--out under /proc', args: () => ['attack', 'fgsm:eps=0.1', '--model', 'mnist', '--dataset', 'mnist', '--out', '/proc/mixnsqueeze-test/adv.npy'], says: /proc/ },
     { name: '--cache-dir under an existing file', args: (fx, w) => ['attack', 'fgsm:eps=0.1', '--model', 'mnist', '--dataset', 'mnist', '--out', join(w, 'adv.npy'), '--cache-dir', join(fx('afile'), 'cache')], says: /is a file/ },
@@ -85,6 +86,7 @@ const ROWS: Record<string, readonly Row[]> = {
     { name: '--epochs 1000000000000', args: (_fx, w) => ['train', 'mnist', '--epochs', '1000000000000', '--out', join(w, 'model')], says: /--epochs 1000000000000 is more than .*10000/ },
     { name: '--out naming an existing file', args: (fx) => ['train', 'mnist', '--out', fx('afile')], says: /is a file/ },
     { name: '--out under /proc', args: () => ['train', 'mnist', '--out', '/proc/mixnsqueeze-test/model'], says: /proc/ },
+    { name: 'a missing --data-dir (no model folder left)', args: (fx, w) => ['train', 'fashion-mnist', '--data-dir', fx('no-such-dir'), '--out', join(w, 'model')], says: /no-such-dir/ },
   ],
   'list and --plugin': [
     { name: 'a plugin whose register throws', args: () => ['--plugin', plugin('throws-in-register'), 'list'], says: /plugin 'throws-in-register' failed in register/ },

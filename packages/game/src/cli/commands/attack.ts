@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { ParameterError, checkShape, gatherRows, writeBatchFile } from '@mixnsqueeze/core';
-import { type AttackBase, type AttackReport, type AdversarialSetKey, AdversarialCache, defaultCacheDir, fingerprintArray, fingerprintFiles } from '@mixnsqueeze/attacks';
+import { type AttackBase, type AttackReport, type AdversarialSetKey, AdversarialCache, defaultCacheDir, fingerprintArray, fingerprintFiles, makeSurface } from '@mixnsqueeze/attacks';
 import { modelFingerprint } from '../../experiment/model-fingerprint.ts';
 import { firstCorrect } from '../../experiment/seed-selection.ts';
 import { type CliContext } from '../context.ts';
@@ -108,6 +108,8 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
         const indices = await firstCorrect(model, data.x, data.labels, n);
         if (indices.length === 0) throw new ParameterError(`the model classifies none of the ${data.labels.length} samples of '${opts.dataset}' correctly; nothing to attack.`);
         if (indices.length < n) ctx.stderr(`only ${indices.length} of ${data.labels.length} samples are classified correctly; attacking those.\n`);
+        // Checked here, not first inside the attack, so a typo gets its error line alone.
+        if (opts.surface) makeSurface(defended, opts.surface, opts.seed);
         ctx.accept?.();
         const x = gatherRows(data.x, indices);
         const labels = Int32Array.from(indices, (i) => data.labels[i]!);
