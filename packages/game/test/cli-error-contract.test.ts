@@ -55,6 +55,7 @@ const ROWS: Record<string, readonly Row[]> = {
     { name: '--out under an existing file', args: (fx) => ['squeeze', 'median:2x2', '--in', fx('x.npy'), '--out', join(fx('afile'), 'y.npy')], says: /is a file/ },
     { name: '--out in a new folder under /proc', args: (fx) => ['squeeze', 'median:2x2', '--in', fx('x.npy'), '--out', '/proc/mixnsqueeze-test/y.npy'], says: /proc/ },
     { name: '--out directly in /proc', args: (fx) => ['squeeze', 'median:2x2', '--in', fx('x.npy'), '--out', '/proc/mixnsqueeze-test.npy'], says: /proc/ },
+    { name: '--out naming a device (/dev/null)', args: (fx) => ['squeeze', 'median:2x2', '--in', fx('x.npy'), '--out', '/dev/null'], says: /not a regular file/ },
     { name: '--out with an unsupported extension', args: (fx, w) => ['squeeze', 'median:2x2', '--in', fx('x.npy'), '--out', join(w, 'new', 'y.txt')], says: /use \.npy or \.json/ },
   ],
   predict: [

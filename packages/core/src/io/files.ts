@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { type Batch } from '../batch.ts';
 import { FileAccessError, FormatError } from '../errors.ts';
@@ -18,6 +18,11 @@ export * from './errno-text.ts';
  */
 export async function writeFileAtomic(path: string, content: Uint8Array | string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // The rename would replace a device node or a pipe (as root, /dev/null itself), not write into it.
+  const target = await stat(path).catch(() => undefined);
+  if (target && !target.isFile()) {
+    throw new FileAccessError(`cannot write '${path}': it is ${target.isDirectory() ? 'a directory' : 'not a regular file (a device, pipe or socket)'}. Give a file name.`);
+  }
   let created: string[] = [];
   try {
     // Output folders are created as `reproduce` creates its own, so `--out results/x.npy` just works.

@@ -50,6 +50,9 @@ export async function checkOutputPath(path: string, kind: 'file' | 'dir', label 
   }
   if (existing === target) {
     if (kind === 'file' && s.isDirectory()) fail('is a directory; give a file name');
+    // The file is written beside the target and renamed over it: that would replace a device
+    // node such as /dev/null (as root), not write into it.
+    if (kind === 'file' && !s.isFile()) fail('is not a regular file (a device, pipe or socket); give a file name');
     if (kind === 'dir' && !s.isDirectory()) fail('is a file; give a directory');
   } else if (!s.isDirectory()) {
     fail(`'${existing}' is a file, so nothing can be created under it; choose a path in a directory`);
