@@ -111,6 +111,7 @@ const ROWS: Record<string, readonly Row[]> = {
     { name: '--db under an existing file', args: (fx) => ['reproduce', 'mnist', '--quick', '--db', join(fx('afile'), 'r.db')], says: /is a file/ },
     { name: '--db under /proc', args: () => ['reproduce', 'mnist', '--quick', '--db', '/proc/mixnsqueeze-test/r.db'], says: /proc/ },
     { name: 'a bad --model (no database, no empty run left)', args: (fx, w) => ['reproduce', 'mnist', '--quick', '--model', fx('garbage.onnx'), '--db', join(w, 'r.db')], says: /garbage\.onnx/ },
+    { name: 'a bad --model with an existing --db (no empty run added)', args: (fx, w) => ['reproduce', 'mnist', '--quick', '--model', fx('garbage.onnx'), '--db', join(w, 'empty-results.db')], copies: ['empty-results.db'], says: /garbage\.onnx/ },
     { name: 'a missing --data-dir (no database, no empty run left)', args: (fx, w) => ['reproduce', 'mnist', '--quick', '--data-dir', fx('no-such-dir'), '--db', join(w, 'r.db')], says: /no-such-dir/ },
   ],
   report: [
