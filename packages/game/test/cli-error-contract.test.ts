@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,7 +134,12 @@ beforeAll(() => {
   fx = writeBadInputs(fixtures);
 });
 
-afterAll(() => process.chdir(home));
+const rowDirs: string[] = [];
+
+afterAll(() => {
+  process.chdir(home);
+  for (const d of [fixtures, ...rowDirs]) rmSync(d, { recursive: true, force: true });
+});
 
 /** Runs one row in process, in its own directory and environment, within ROW_TIMEOUT_MS. */
 async function runRow(row: Row, w: string): Promise<{ code: number; err: string }> {
@@ -170,6 +175,7 @@ for (const [command, rows] of Object.entries(ROWS)) {
   describe(command, () => {
     it.each(rows.map((r) => [r.name, r] as const))('%s: exit 2, one clear line, nothing left behind', async (_name, row) => {
       const w = mkdtempSync(join(tmpdir(), 'mns-contract-row-'));
+      rowDirs.push(w);
       for (const f of row.copies ?? []) copyFileSync(fx(f), join(w, f));
       const before = { w: treeSnapshot(w), fx: treeSnapshot(fixtures) };
       const r = await runRow(row, w);
