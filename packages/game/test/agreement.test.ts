@@ -11,6 +11,7 @@ function fakeRun(config: ExperimentConfig, value: (s: string, d: number, set: st
     runId: 'r',
     config,
     createdAt: '',
+    finished: true,
     versions: {},
     timings: {},
     eval: (s, d, set) => {

@@ -27,6 +27,7 @@ describe('CIFAR-10 configurations', () => {
       runId: 'r',
       config,
       createdAt: '',
+      finished: true,
       versions: {},
       timings: {},
       eval: () => ({ accuracyMean: 0.5, accuracyStd: 0.1, p: [] }),

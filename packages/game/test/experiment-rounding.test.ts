@@ -8,6 +8,7 @@ import { gamePlugin } from '../src/plugin.ts';
 import { type ExperimentInput, parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
 import { type ExperimentEnvironment, runExperiment } from '../src/experiment/runner.ts';
+import { seeded } from './tiny-experiment.ts';
 
 const space = imageSpace(4, 4, 1);
 const base = new LinearClassifier(space, Float64Array.from({ length: 3 * 16 }, (_, i) => Math.sin(i * 1.3) * 4), Float64Array.of(0, 0.2, -0.1));
@@ -55,7 +56,7 @@ async function batchesSeen(roundTo: 'none' | 'uint8'): Promise<Float32Array[]> {
     adaptiveAttack: async (_e, _r, seeds) => ({ adversarial: shift(seeds), summary: {} }),
   };
   const store = new ResultStore(join(mkdtempSync(join(tmpdir(), 'mns-round-')), 'r.db'));
-  const config = parseConfig({ ...input, roundTo });
+  const config = seeded(parseConfig({ ...input, roundTo }));
   store.openRun('run', config, {});
   try {
     await runExperiment(config, env, store, 'run');

@@ -7,13 +7,15 @@ import { parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
 import { adaptiveSeed, runExperiment } from '../src/experiment/runner.ts';
 import { loadReportData } from '../src/report/report-data.ts';
-import { allCells, env, input, tinyReport } from './tiny-experiment.ts';
+import { attackSeedOf } from '../src/experiment/master-seed.ts';
+import { allCells, env, input, seeded, tinyReport } from './tiny-experiment.ts';
 
 describe('experiment runner', () => {
   it('stores a result per cell: legitimate and adversarial accuracy, p_i, advantage', async () => {
     const cells = await allCells(join(mkdtempSync(join(tmpdir(), 'mns-exp-')), 'r.db'));
-    // seeds + 2 attacks + 2 squeezers x 2 deltas x 3 sets + 1 adaptive row
-    expect(Object.keys(cells)).toHaveLength(1 + 2 + 12 + 1);
+    // seeds + 2 attacks + 2 squeezers x 2 deltas x 3 sets + 1 adaptive row + done
+    expect(Object.keys(cells)).toHaveLength(1 + 2 + 12 + 1 + 1);
+    expect(cells['done']).toEqual({ complete: true });
     const plain = cells['eval/median 2x2/0/FGSM'] as { accuracyStd: number; p: number[]; paperAdvantage: Record<string, number> };
     expect(plain.accuracyStd).toBe(0);
     for (const p of plain.p) expect([0, 1]).toContain(p);
@@ -39,7 +41,7 @@ describe('experiment runner', () => {
 
   it('adaptive rows that run the same attack share its seed (one adversarial set); rows with a surface share only on their own squeezer', () => {
     const he = 'he:squeezers=median:2x2,iterations=5';
-    const config = parseConfig({
+    const config = seeded(parseConfig({
       ...input,
       adaptive: [
         { label: 'He (median)', spec: he, squeezer: 'median 2x2', runs: 2 },
@@ -48,10 +50,11 @@ describe('experiment runner', () => {
         { label: 'EOT (median)', spec: 'eot-pgd:k=2', surface: 'eot:2', squeezer: 'median 2x2', runs: 2 },
         { label: 'EOT (none)', spec: 'eot-pgd:k=2', surface: 'eot:2', squeezer: 'none', runs: 2 },
       ],
-    });
+    }));
     const seeds = config.adaptive.map((a) => adaptiveSeed(config, a));
     expect(seeds[1]).toBe(seeds[0]);
-    expect(seeds[0]).toBe(`${config.seed}/adaptive/He (median)`);
+    expect(seeds[0]).toBe(attackSeedOf(config.seed, 'adaptive/He (median)'));
+    expect(seeds[0]).not.toContain(config.seed);
     expect(new Set([seeds[0], seeds[2], seeds[3], seeds[4]]).size).toBe(4);
   });
 
@@ -70,7 +73,7 @@ describe('experiment runner', () => {
   it('a resumed run regenerates no adversarial set whose cells are all stored', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'mns-exp-')), 'r.db');
     const straight = await allCells(db);
-    const config = parseConfig(input);
+    const config = seeded(parseConfig(input));
     const resume = async (e: ReturnType<typeof env>) => {
       const store = new ResultStore(db);
       try {

@@ -6,9 +6,9 @@ import { squeezersPlugin } from '@mixnsqueeze/squeezers';
 import { gamePlugin } from '../src/plugin.ts';
 import { Fgsm, Pgd } from '@mixnsqueeze/attacks';
 import { attackSummary } from '../src/experiment/attack-summary.ts';
-import { type ExperimentInput, parseConfig } from '../src/experiment/config.ts';
+import { type ExperimentConfig, type ExperimentInput, parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
-import { type ExperimentEnvironment, runExperiment } from '../src/experiment/runner.ts';
+import { type ExperimentEnvironment, type SeededConfig, runExperiment } from '../src/experiment/runner.ts';
 
 /** A tiny experiment (linear model on 4x4 images, FGSM) that runs in a second. */
 const space = imageSpace(4, 4, 1);
@@ -41,6 +41,12 @@ export const input: ExperimentInput = {
   adaptive: [{ label: 'PGD (median 2x2)', spec: 'pgd:eps=0.2,steps=12', squeezer: 'median 2x2', runs: 3, samples: 4 }],
 };
 
+/** A parsed test config with its seed settled (the tests write theirs in the config). */
+export function seeded(config: ExperimentConfig): SeededConfig {
+  if (config.seed === undefined) throw new Error('test config without a seed');
+  return { ...config, seed: config.seed };
+}
+
 export function env(): ExperimentEnvironment {
   const registry = new Registry().use(squeezersPlugin).use(gamePlugin);
   return {
@@ -62,7 +68,7 @@ export function env(): ExperimentEnvironment {
 
 export async function allCells(dbPath: string, crashAfter?: number, overrides: Partial<ExperimentInput> = {}): Promise<Record<string, unknown>> {
   const store = new ResultStore(dbPath);
-  const config = parseConfig({ ...input, ...overrides });
+  const config = seeded(parseConfig({ ...input, ...overrides }));
   store.openRun('run', config, {});
   let calls = 0;
   try {

@@ -1,4 +1,4 @@
-import { type Batch, type Classifier, type Registry, derivedKeys } from '@mixnsqueeze/core';
+import { type Batch, type Classifier, type Registry } from '@mixnsqueeze/core';
 import { defend } from '@mixnsqueeze/squeezers';
 import { AdversarialCache, type AttackBase, defaultCacheDir, fingerprintArray } from '@mixnsqueeze/attacks';
 import { attackSummary } from './attack-summary.ts';
@@ -63,7 +63,7 @@ export async function cliEnvironment(
     test: { x: test.x, labels: test.labels },
     adversaries,
     attack: (entry, seeds, labels, seed, progress) => generate(entry.spec, entry.target, entry.surface, attackModel, [], seeds, labels, seed, progress),
-    adaptiveAttack: async (entry, row, seeds, labels, seed, progress) => {
+    adaptiveAttack: async (entry, row, seeds, labels, seed, defenseKeys, progress) => {
       if (!entry.surface) {
         const r = await generate(entry.spec, entry.target, undefined, attackModel, [], seeds, labels, seed, progress);
         return { adversarial: r.adversarial, summary: r.summary };
@@ -73,7 +73,7 @@ export async function cliEnvironment(
       const target = defend(attackModel, {
         randomize: registry.randomizer(randomizer),
         squeeze: row.specs.map((s) => registry.squeezer(s)),
-        keys: derivedKeys(`${config.seed}`).fork(`adaptive-attack|${entry.label}`),
+        keys: defenseKeys,
       });
       const r = await generate(entry.spec, entry.target, entry.surface, target, defense, seeds, labels, seed, progress);
       return { adversarial: r.adversarial, summary: r.summary };

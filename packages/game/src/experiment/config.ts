@@ -58,8 +58,12 @@ export const experimentConfig = z
      */
     paper: z.enum(['mnist', 'cifar10', 'none']).optional(),
     model: z.string().min(1),
-    /** Master seed (hex, >= 128 bits): every key and attack seed derives from it. */
-    seed: z.string().regex(/^[0-9a-fA-F]{32,}$/, 'a hex string of at least 32 digits'),
+    /**
+     * Master seed (hex, >= 128 bits): every key and attack seed derives from it. Leave it out (the
+     * built-in configs do): each run then draws a fresh one from the OS, stores it with the run and
+     * shows it in the report once the run has finished; `reproduce --seed <hex>` replays a run.
+     */
+    seed: z.string().regex(/^[0-9a-fA-F]{32,}$/, 'a hex string of at least 32 digits').optional(),
     /** Attack seeds: the first `seeds` correctly classified test images. */
     seeds: z.number().int().min(1),
     /** Test images for legitimate accuracy. */

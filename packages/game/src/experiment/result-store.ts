@@ -1,5 +1,40 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { FileAccessError } from '@mixnsqueeze/core';
+import { FileAccessError, FormatError } from '@mixnsqueeze/core';
+
+/** How {@link ResultStore} opens its file. */
+export interface ResultStoreOptions {
+  /** Open for reading only (commands that only read: `report`); the file must exist and is never modified. */
+  readonly readonly?: boolean;
+}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+/** The columns each table of a results database must have. */
+const SCHEMA: Readonly<Record<string, readonly string[]>> = {
+  runs: ['id', 'config', 'created_at', 'versions'],
+  cells: ['run_id', 'key', 'result', 'elapsed_ms', 'finished_at'],
+};
+
+/** Refuses, before SQLite touches it, a file that is not an SQLite database at all. */
+function checkMagic(path: string): void {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return;
+  }
+  if (size === 0) return;
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (size < 100 || head.toString('latin1') !== SQLITE_MAGIC) {
+    throw new FormatError(`'${path}' is not a results database (not an SQLite file); pass the --db a reproduce run wrote, or a new path.`);
+  }
+}
 
 /** One stored cell: its key, its JSON result and how long it took. */
 export interface CellRecord<T = unknown> {
@@ -24,23 +59,57 @@ export class ResultStore {
   readonly #db: Database.Database;
 
   /**
-   * Opens the database, creating the file and its tables when missing.
+   * Opens the database, creating the file and its tables when missing (unless read-only). A file
+   * that is not this project's database (another SQLite schema, a damaged or truncated file, not
+   * SQLite at all) is refused with a FormatError before anything in it changes.
    * @param path Path of the SQLite file.
+   * @param options `readonly` for commands that only read.
    */
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    options: ResultStoreOptions = {},
+  ) {
+    const readonly = options.readonly ?? false;
+    checkMagic(path);
     try {
-      this.#db = new Database(path);
+      this.#db = new Database(path, { readonly, fileMustExist: readonly });
     } catch (e) {
       throw new FileAccessError(`results database '${path}' cannot be opened: ${(e as Error).message}. Check the path.`);
     }
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, config TEXT NOT NULL, created_at TEXT NOT NULL, versions TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS cells (
-        run_id TEXT NOT NULL REFERENCES runs(id), key TEXT NOT NULL, result TEXT NOT NULL,
-        elapsed_ms REAL NOT NULL, finished_at TEXT NOT NULL, PRIMARY KEY (run_id, key));
-    `);
+    try {
+      this.#checkSchema();
+      if (!readonly) {
+        this.#db.pragma('journal_mode = WAL');
+        this.#db.pragma('synchronous = FULL');
+        this.#db.exec(`
+          CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, config TEXT NOT NULL, created_at TEXT NOT NULL, versions TEXT NOT NULL);
+          CREATE TABLE IF NOT EXISTS cells (
+            run_id TEXT NOT NULL REFERENCES runs(id), key TEXT NOT NULL, result TEXT NOT NULL,
+            elapsed_ms REAL NOT NULL, finished_at TEXT NOT NULL, PRIMARY KEY (run_id, key));
+        `);
+      }
+    } catch (e) {
+      this.#db.close();
+      if (e instanceof FormatError) throw e;
+      throw new FormatError(`results database '${path}' is damaged (${(e as Error).message}); restore it from a copy or pass a new --db.`);
+    }
+  }
+
+  /** An empty database is fine (it gets the tables); one with other tables, or ours with other columns, is not ours. */
+  #checkSchema(): void {
+    const problems = (this.#db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).filter((m) => m !== 'ok');
+    if (problems.length > 0) throw new FormatError(`results database '${this.path}' is damaged (${problems[0]}); restore it from a copy or pass a new --db.`);
+    const tables = (this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
+    if (tables.length === 0) return;
+    const foreign = tables.filter((t) => !(t in SCHEMA));
+    const wrong = Object.entries(SCHEMA).filter(([table, columns]) => {
+      const have = new Set((this.#db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name));
+      return !columns.every((c) => have.has(c));
+    });
+    if (foreign.length > 0 || wrong.length > 0) {
+      const what = foreign.length > 0 ? `it has table${foreign.length > 1 ? 's' : ''} ${foreign.slice(0, 5).join(', ')}` : `its ${wrong[0]![0]} table lacks columns`;
+      throw new FormatError(`'${this.path}' is an SQLite database but not a mixnsqueeze results database (${what}); pass the --db a reproduce run wrote, or a new path.`);
+    }
   }
 
   /** Creates the run, or returns the stored one (whose config must then equal `config`). */
@@ -100,6 +169,11 @@ export class ResultStore {
     const result = await compute();
     this.putCell(runId, key, result, performance.now() - t0);
     return { result, cached: false };
+  }
+
+  /** Whether the run finished every stage (its `done` cell exists). */
+  finished(runId: string): boolean {
+    return this.cell(runId, 'done') !== undefined;
   }
 
   /** Closes the database. */

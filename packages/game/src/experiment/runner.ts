@@ -1,6 +1,7 @@
 import {
   type Batch,
   type Classifier,
+  type KeySchedule,
   ParameterError,
   type Registry,
   UINT8_LEVELS,
@@ -16,6 +17,7 @@ import { EvCsaGame } from '../game/ev-csa-game.ts';
 import { poolTruth } from '../game/truth.ts';
 import { type GameAdversaries, gameAdversaries } from '../isolation/game-adversaries.ts';
 import { type ExperimentConfig } from './config.ts';
+import { attackSeedOf } from './master-seed.ts';
 import { type ResultStore } from './result-store.ts';
 import { firstCorrect } from './seed-selection.ts';
 
@@ -46,7 +48,8 @@ export interface ExperimentEnvironment {
   ): Promise<{ adversarial: Batch; success: Uint8Array; summary: Record<string, unknown> }>;
   /**
    * Adaptive attack (table 3 and beyond) on the squeezer row it is adapted to: attacks with a
-   * surface (e.g. eot:30) see the randomized defense at the row's operating delta; the others (He
+   * surface (e.g. eot:30) see the randomized defense at the row's operating delta, keyed by
+   * `defenseKeys` (a schedule forked from the master seed, never the seed itself); the others (He
    * et al.) see the base model and carry the squeezers in their own parameters.
    */
   adaptiveAttack?(
@@ -55,6 +58,7 @@ export interface ExperimentEnvironment {
     seeds: Batch,
     labels: Int32Array,
     seed: string,
+    defenseKeys: KeySchedule,
     progress?: SampleProgress,
   ): Promise<{ adversarial: Batch; summary: Record<string, unknown> }>;
 }
@@ -86,18 +90,25 @@ export interface EvalCell {
 
 export const cellKey = {
   seeds: () => 'seeds',
+  /** Written when every stage has finished: the run is complete and its seed may be shown. */
+  done: () => 'done',
   attack: (label: string) => `attack/${label}`,
   eval: (squeezer: string, delta: number, set: string) => `eval/${squeezer}/${delta}/${set}`,
   adaptive: (label: string) => `adaptive/${label}`,
 };
 
+/** A config with its master seed settled (drawn from the OS, replayed, or resumed from the store). */
+export type SeededConfig = ExperimentConfig & { readonly seed: string };
+
 /**
  * Runs an experiment grid, cell by cell, storing each result as it finishes; cells already in the
  * store are skipped. Every cell's randomness derives from the master seed and the cell's key only,
- * so a resumed run gives exactly the results of an uninterrupted one.
+ * so a resumed run gives exactly the results of an uninterrupted one. Attacks get seeds derived
+ * one-way from the master seed, and defenses get key schedules forked from it: no attack or
+ * environment is handed the master seed.
  */
 export async function runExperiment(
-  config: ExperimentConfig,
+  config: SeededConfig,
   env: ExperimentEnvironment,
   store: ResultStore,
   runId: string,
@@ -135,7 +146,7 @@ export async function runExperiment(
     progress('attacks', i, config.attacks.length);
     if (!needed(a.label)) continue;
     const key = cellKey.attack(a.label);
-    const r = await env.attack(a, seeds, seedLabels, `${config.seed}/${key}`, samples(progress, `attack ${a.label}`));
+    const r = await env.attack(a, seeds, seedLabels, attackSeedOf(config.seed, key), samples(progress, `attack ${a.label}`));
     await store.memo(runId, key, async () => ({ ...r.summary, success: Array.from(r.success) }));
     sets.set(a.label, { x: roundAdversarial(config, r.adversarial, model), labels: seedLabels });
   }
@@ -197,7 +208,8 @@ export async function runExperiment(
         const labels = seedLabels.subarray(0, count);
         const fitted = a.fitThreshold ? await fitDetectorThreshold(a.spec, registry, model, legit.x) : undefined;
         const entry = fitted === undefined ? a : { ...a, spec: `${a.spec},threshold=${fitted}` };
-        const made = await env.adaptiveAttack!(entry, row, x, labels, adaptiveSeed(config, a), samples(progress, a.label));
+        const defenseKeys = master.fork(`adaptive-attack|${a.label}`);
+        const made = await env.adaptiveAttack!(entry, row, x, labels, adaptiveSeed(config, a), defenseKeys, samples(progress, a.label));
         const { summary } = made;
         const adversarial = roundAdversarial(config, made.adversarial, model);
         const keys = master.fork(key.replaceAll('/', '|'));
@@ -221,6 +233,8 @@ export async function runExperiment(
     }
     progress('adaptive', config.adaptive.length, config.adaptive.length);
   }
+  // Its row's finished_at says when; the result itself is constant, so resumed and straight runs agree.
+  await store.memo(runId, cellKey.done(), async () => ({ complete: true }));
 }
 
 /**
@@ -239,7 +253,7 @@ function roundAdversarial(config: ExperimentConfig, x: Batch, model: Classifier)
  * seed is that of the first row running it. Rows with a surface attack their own defended row, so
  * they share only with rows on the same squeezer.
  */
-export function adaptiveSeed(config: ExperimentConfig, a: ExperimentConfig['adaptive'][number]): string {
+export function adaptiveSeed(config: SeededConfig, a: ExperimentConfig['adaptive'][number]): string {
   const first = config.adaptive.find(
     (b) =>
       b.spec === a.spec &&
@@ -249,7 +263,7 @@ export function adaptiveSeed(config: ExperimentConfig, a: ExperimentConfig['adap
       b.fitThreshold === a.fitThreshold &&
       (a.surface === undefined || b.squeezer === a.squeezer),
   )!;
-  return `${config.seed}/${cellKey.adaptive(first.label)}`;
+  return attackSeedOf(config.seed, cellKey.adaptive(first.label));
 }
 
 /** An attack's progress as a stage of its own, in whole samples: the hours of a full run's attacks show as they pass. */

@@ -22,13 +22,20 @@ function tables(data: ReportData): Table[] {
   ];
 }
 
+/** The run's config as printed: its seed withheld until the run has finished. */
+function shownConfig(data: ReportData): string {
+  return JSON.stringify(data.finished ? data.config : { ...data.config, seed: '(withheld until the run has finished)' }, null, 2);
+}
+
 function meta(data: ReportData): string {
   const t = Object.entries(data.timings).map(([k, v]) => `${k}: ${formatDuration(v)}`);
   return [
     `- run: \`${data.runId}\`, started ${data.createdAt}`,
     `- config: \`${data.config.name}\` (${data.config.description || 'no description'}), dataset \`${data.config.dataset}\`, model \`${data.config.model}\``,
     `- test set: ${data.config.testSet ?? data.config.dataset}`,
-    `- master seed: \`${data.config.seed}\` (every key and attack seed derives from it; rerunning reproduces this report)`,
+    data.finished
+      ? `- master seed: \`${data.config.seed}\` (every key and attack seed derives from it; \`reproduce --seed ${data.config.seed}\` replays the run)`
+      : '- master seed: withheld until the run has finished (it is stored with the run; resuming the run uses it)',
     `- versions: ${Object.entries(data.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- compute time per stage (attack sets: generation time, even where served from the cache): ${t.join(', ')}`,
   ].join('\n');
@@ -51,7 +58,7 @@ export async function writeReport(data: ReportData, dir: string, commentary = ''
     '## Configuration',
     '',
     '```json',
-    JSON.stringify(data.config, null, 2),
+    shownConfig(data),
     '```',
     '',
   ].join('\n');
@@ -65,7 +72,7 @@ ${commentary ? `<div>${commentary.split('\n\n').map((p) => `<p>${p}</p>`).join('
 ${ts.map(htmlTable).join('\n')}
 <h2>Figures</h2>
 ${figures.map((f) => `<figure id="${f.name}">${f.svg}<figcaption>${f.caption}</figcaption></figure>`).join('\n')}
-<h2>Configuration</h2><pre>${JSON.stringify(data.config, null, 2).replace(/</g, '&lt;')}</pre>
+<h2>Configuration</h2><pre>${shownConfig(data).replace(/</g, '&lt;')}</pre>
 </body></html>`;
   await mkdir(join(dir, 'figures'), { recursive: true });
   for (const f of figures) await writeFileAtomic(join(dir, 'figures', `${f.name}.svg`), f.svg);

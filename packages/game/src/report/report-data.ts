@@ -10,6 +10,8 @@ export interface ReportData {
   readonly config: ExperimentConfig;
   /** When the run was created (ISO 8601). */
   readonly createdAt: string;
+  /** Whether every stage has finished (the master seed is shown only then). */
+  readonly finished: boolean;
   /** Package and runtime versions recorded with the run. */
   readonly versions: Record<string, string>;
   /** Compute time per stage (`seeds`, `attack`, `eval`, `adaptive`), in milliseconds; attack sets count their generation time even when served from the cache. */
@@ -32,6 +34,7 @@ export function loadReportData(store: ResultStore, runId: string): ReportData | 
   // it took. A set shared by several rows (table 3's He et al.) counts once.
   const counted = new Set<string>();
   for (const c of cells.values()) {
+    if (c.key === cellKey.done()) continue;
     const stage = c.key.split('/')[0]!;
     const summary = c.result as { attack?: unknown; elapsedMs?: unknown } | null;
     const generated = typeof summary?.elapsedMs === 'number' ? summary.elapsedMs : 0;
@@ -45,6 +48,7 @@ export function loadReportData(store: ResultStore, runId: string): ReportData | 
     runId,
     config: run.config as ExperimentConfig,
     createdAt: run.createdAt,
+    finished: cells.has(cellKey.done()),
     versions: run.versions,
     timings,
     eval: (s, d, set) => get<EvalCell>(cellKey.eval(s, d, set)),

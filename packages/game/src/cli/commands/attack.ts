@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { ParameterError, checkShape, gatherRows, writeBatchFile } from '@mixnsqueeze/core';
 import { type AttackBase, type AttackReport, type AdversarialSetKey, AdversarialCache, defaultCacheDir, fingerprintArray, fingerprintFiles, makeSurface } from '@mixnsqueeze/attacks';
+import { freshMasterSeed, parseMasterSeed } from '../../experiment/master-seed.ts';
 import { modelFingerprint } from '../../experiment/model-fingerprint.ts';
 import { firstCorrect } from '../../experiment/seed-selection.ts';
 import { type CliContext } from '../context.ts';
@@ -9,8 +11,10 @@ import { atMostSamples } from '../counts.ts';
 import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
 
 interface AttackOptions extends Omit<ModelOptions, 'seed'> {
-  /** The attack's seed (an integer), from which the defense keys during the attack derive too. */
+  /** The attack's own seed (an integer): its random starts and estimates, never the defense's keys. */
   seed: string;
+  /** Master seed of the defense's keys during the attack (hex); default: fresh from the OS. */
+  keySeed?: string;
   dataset: string;
   labels?: string;
   dataDir?: string;
@@ -85,7 +89,8 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
     .option('--surface <spec>', 'how the attack sees the model: exact | bpda | eot:K | spsa | nes (default: the attack\'s choice)')
     .addOption(new Option('--target <mode>', 'untargeted, next ((y + 1) mod classes) or ll (least likely)').choices(['untargeted', 'next', 'll']).default('untargeted'))
     .option('--n <count>', 'number of samples: the first N correctly classified', '100')
-    .option('--seed <int>', "seed of the attack's randomness and of the defense's keys during the attack", '0')
+    .option('--seed <int>', "seed of the attack's own randomness (random starts, gradient estimates)", '0')
+    .option('--key-seed <hex>', "replay the defense's keys during the attack: the master seed printed by an earlier run (default: fresh from the OS)")
     .option('--batch-size <count>', 'samples per attack batch', '100')
     .option('--uint8', 'round the examples to the 8-bit grid (k/255) before measuring success and writing them, as the paper\'s evaluation did')
     .option('--no-cache', 'always regenerate (and do not store) the set')
@@ -98,8 +103,11 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
       const batchSize = positiveInt(opts.batchSize, '--batch-size');
       if (!/^\d+$/.test(opts.seed)) throw new ParameterError(`--seed: expected a non-negative integer, got '${opts.seed}'.`);
       const attack = (await ctx.registry()).create<AttackBase<object>>('attack', spec);
-      // The defense's keys during the attack are replayable too (the attacker never sees them).
-      const { model, defended, specs } = await loadDefendedModel(ctx, { ...opts, seed: `mixnsqueeze/attack/seed=${opts.seed}` });
+      // The defense's keys come from a master seed of their own, never from the attack's public
+      // --seed: fresh from the OS unless --key-seed replays an earlier run's.
+      const keySeed = opts.keySeed !== undefined ? parseMasterSeed('--key-seed', opts.keySeed) : freshMasterSeed();
+      const { model, defended, specs } = await loadDefendedModel(ctx, { ...opts, seed: keySeed });
+      const randomized = defended.stochastic && specs.length > 0;
       try {
         const { loadDataset } = await import('@mixnsqueeze/backends');
         const data = await loadDataset(opts.dataset, { ...(opts.labels ? { labels: opts.labels } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
@@ -122,7 +130,9 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
           surface: opts.surface ?? 'default',
           target: opts.target,
           seed: opts.seed,
-          extra: { batchSize, ...(opts.uint8 ? { roundTo: 'uint8' } : {}) },
+          // A randomized defense's set depends on its keys: the cache keys it by a digest of the
+          // key seed (the seed itself is not written to disk).
+          extra: { batchSize, ...(opts.uint8 ? { roundTo: 'uint8' } : {}), ...(randomized ? { keys: createHash('sha256').update(keySeed).digest('hex').slice(0, 16) } : {}) },
         };
         const run = async (): Promise<AttackReport> => {
           const bar = ctx.interactive ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: `${attack.id} [{bar}] {value}/{total} samples | {duration_formatted}` }) : undefined;
@@ -143,7 +153,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
         const cache = opts.cache ? new AdversarialCache(opts.cacheDir ?? defaultCacheDir(), (m) => ctx.stderr(`${m}\n`)) : undefined;
         const { report, hit } = cache ? await cache.getOrCreate(key, run) : { report: await run(), hit: false };
         await writeBatchFile(opts.out, report.adversarial);
-        const summary = summarize(report, { model: opts.model, dataset: opts.dataset, defense: specs, target: opts.target, seed: Number(opts.seed), cached: hit, out: opts.out });
+        const summary = summarize(report, { model: opts.model, dataset: opts.dataset, defense: specs, target: opts.target, seed: Number(opts.seed), ...(randomized ? { keySeed } : {}), cached: hit, out: opts.out });
         if (opts.json) {
           ctx.stdout(`${JSON.stringify(summary)}\n`);
           return;
@@ -154,6 +164,7 @@ export function registerAttackCommand(program: Command, ctx: CliContext): void {
             `${summary.attack} on ${opts.model}${specs.length ? ` behind ${specs.join(' -> ')}` : ''}, surface ${summary.surface}, target ${opts.target}, ${summary.samples} samples of ${opts.dataset}`,
             `success ${(100 * summary.successRate).toFixed(2)}% (${summary.successes}/${summary.samples}); mean norms of the successes: L0 ${f(summary.meanNorms.l0, 1)}, L2 ${f(summary.meanNorms.l2, 4)}, Linf ${f(summary.meanNorms.linf, 4)}`,
             `time ${(summary.elapsedMs / 1000).toFixed(2)} s; model queries ${summary.queries.forward} forward, ${summary.queries.gradient} gradient${hit ? ' (read from the cache, not regenerated)' : ''}`,
+            ...(randomized ? [`defense keys: master seed ${keySeed} (replay with --key-seed ${keySeed})`] : []),
             `wrote ${opts.out}`,
           ].join('\n') + '\n',
         );

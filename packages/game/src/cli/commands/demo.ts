@@ -1,6 +1,7 @@
 import { type Command } from 'commander';
 import { type Batch, type FeatureSpace, derivedKeys, gatherRows, isRandomizer } from '@mixnsqueeze/core';
 import { loadMnist } from '@mixnsqueeze/backends';
+import { freshMasterSeed, parseMasterSeed } from '../../experiment/master-seed.ts';
 import { type CliContext } from '../context.ts';
 
 const SHADES = ' .:-=+*#%@';
@@ -45,8 +46,9 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
     .command('demo')
     .description("squeeze and randomize a few MNIST digits with the paper's operating points")
-    .option('--seed <hex>', 'master seed for the replayable draws', '6d69786e73717565657a652d64656d6f')
-    .action(async (opts: { seed: string }) => {
+    .option('--seed <hex>', 'replay the draws of an earlier demo (default: a fresh master seed from the OS, printed at the end)')
+    .action(async (opts: { seed?: string }) => {
+      const seed = opts.seed !== undefined ? parseMasterSeed('--seed', opts.seed) : freshMasterSeed();
       const registry = await ctx.registry();
       const { x, space } = mnistDigits([0, 3, 7]);
       const pipelines = [[], ['bit-depth:1'], ['median:2x2'], ['uniform:0.2', 'bit-depth:1'], ['uniform:0.5', 'median:2x2']];
@@ -58,18 +60,19 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       };
       for (const specs of pipelines) {
         ctx.stdout(`\n${specs.length ? specs.join(' -> ') : 'original'}\n`);
-        for (const line of render(run(specs, opts.seed), space)) ctx.stdout(`  ${line}\n`);
+        for (const line of render(run(specs, seed), space)) ctx.stdout(`  ${line}\n`);
       }
-      const a = run(['uniform:0.5', 'median:2x2'], opts.seed);
-      const b = run(['uniform:0.5', 'median:2x2'], opts.seed);
-      const c = run(['uniform:0.5', 'median:2x2'], `${opts.seed}01`);
-      const plain = run(['median:2x2'], opts.seed);
-      const zero = run(['uniform:0', 'median:2x2'], opts.seed);
+      const a = run(['uniform:0.5', 'median:2x2'], seed);
+      const b = run(['uniform:0.5', 'median:2x2'], seed);
+      const c = run(['uniform:0.5', 'median:2x2'], `${seed}01`);
+      const plain = run(['median:2x2'], seed);
+      const zero = run(['uniform:0', 'median:2x2'], seed);
       const total = x.data.length;
       ctx.stdout('\nproperties of uniform:0.5 -> median:2x2 on these digits:\n');
       ctx.stdout(`  same seed, two runs:         ${countDiffer(a, b)} of ${total} values differ (replayable)\n`);
       ctx.stdout(`  another seed:                ${countDiffer(a, c)} of ${total} values differ (fresh key, fresh noise)\n`);
       ctx.stdout(`  uniform:0 vs plain median:   ${countDiffer(zero, plain)} of ${total} values differ (delta = 0 is plain squeezing)\n`);
+      ctx.stdout(`  master seed of these draws:  ${seed} (replay with --seed ${seed})\n`);
       ctx.stdout("\nNext: 'mixnsqueeze list' for every component, 'mixnsqueeze squeeze --help' to squeeze your own data.\n");
     });
 }

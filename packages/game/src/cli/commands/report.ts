@@ -18,7 +18,7 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     .option('--out <dir>', 'report directory (default reports/<run>)')
     .action(async (run: string | undefined, opts: { db: string; out?: string }) => {
       if (!existsSync(opts.db)) throw new FileAccessError(`no results database at '${opts.db}'; run 'mixnsqueeze reproduce mnist --quick' first or pass --db.`);
-      const store = new ResultStore(opts.db);
+      const store = new ResultStore(opts.db, { readonly: true });
       try {
         if (run === undefined) {
           for (const r of store.runs()) ctx.stdout(`${r.id}  ${r.createdAt}  ${store.cells(r.id).length} cells\n`);

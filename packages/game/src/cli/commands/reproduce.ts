@@ -7,7 +7,7 @@ import { builtinConfig } from '../../experiment/builtin-configs.ts';
 import { cliEnvironment } from '../../experiment/cli-environment.ts';
 import { type ExperimentConfig, readConfigFile } from '../../experiment/config.ts';
 import { ResultStore } from '../../experiment/result-store.ts';
-import { runIdOf } from '../../experiment/run-id.ts';
+import { settleRun } from '../../experiment/settle-run.ts';
 import { runExperiment } from '../../experiment/runner.ts';
 import { runtimeVersions } from '../../experiment/versions.ts';
 import { fidelityNotesFor } from '../../report/fidelity-notes.ts';
@@ -26,6 +26,7 @@ interface ReproduceOptions {
   adversary?: string;
   dataDir?: string;
   model?: string;
+  seed?: string;
 }
 
 const BUILTIN: Record<string, [full: string, quick: string]> = {
@@ -53,6 +54,7 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
     .option('--db <file>', 'results database', 'results/mixnsqueeze.db')
     .option('--out <dir>', 'report directory (default reports/<run id>)')
     .option('--adversary <spec>', "adversary of the measured games (default the config's, else greedy:m=<m>); see `mixnsqueeze list`")
+    .option('--seed <hex>', 'replay a run: its master seed, shown in its report (default: resume an unfinished run of the same grid in --db, else a fresh seed from the OS)')
     .option('--json', 'print the results summary as JSON')
     .action(async (dataset: string, opts: ReproduceOptions) => {
       const names = BUILTIN[dataset];
@@ -72,17 +74,28 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       registry.adversary(config.adversary ?? `greedy:m=${config.m}`);
       for (const a of [...config.attacks, ...config.adaptive]) registry.create('attack', a.spec);
       for (const s of config.squeezers) for (const spec of s.specs) registry.squeezer(spec);
-      const runId = runIdOf(config);
-      mkdirSync(join(opts.db, '..'), { recursive: true });
-      const store = new ResultStore(opts.db);
-      const resumed = store.run(runId) !== undefined;
-      store.openRun(runId, config, runtimeVersions());
-      ctx.stderr(`${resumed ? 'resuming' : 'starting'} run ${runId} (${config.description || config.name}); results in ${opts.db}\n`);
-      const progress = await stageProgress(ctx);
+      // The model and data load before the database opens: a bad --model or --data-dir leaves no
+      // database and no empty run behind.
       const { env, close } = await cliEnvironment(config, registry, (line) => ctx.stderr(line.endsWith('\n') ? line : `${line}\n`));
+      let store: ResultStore;
+      let settled: ReturnType<typeof settleRun>;
+      try {
+        mkdirSync(join(opts.db, '..'), { recursive: true });
+        store = new ResultStore(opts.db);
+        settled = settleRun(store, config, opts.seed);
+      } catch (e) {
+        await close();
+        throw e;
+      }
+      const { runId } = settled;
+      const resumed = store.run(runId) !== undefined;
+      store.openRun(runId, settled.config, runtimeVersions());
+      const seedNote = { replayed: 'master seed from --seed', config: "master seed from the config", resumed: 'master seed stored with the run', fresh: 'fresh master seed from the OS, shown when the run has finished' }[settled.origin];
+      ctx.stderr(`${resumed ? 'resuming' : 'starting'} run ${runId} (${config.description || config.name}; ${seedNote}); results in ${opts.db}\n`);
+      const progress = await stageProgress(ctx);
       const started = performance.now();
       try {
-        await runExperiment(config, env, store, runId, progress.update);
+        await runExperiment(settled.config, env, store, runId, progress.update);
       } finally {
         progress.stop();
         await close();
@@ -93,10 +106,11 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       await writeReport(data, out, fidelityNotesFor(data.config));
       const seconds = (performance.now() - started) / 1000;
       if (opts.json) {
-        ctx.stdout(`${JSON.stringify({ run: runId, db: opts.db, report: join(out, 'report.html'), seconds, tables: [accuracyTable(data, false), accuracyTable(data, true)] }, null, 2)}\n`);
+        ctx.stdout(`${JSON.stringify({ run: runId, seed: settled.config.seed, db: opts.db, report: join(out, 'report.html'), seconds, tables: [accuracyTable(data, false), accuracyTable(data, true)] }, null, 2)}\n`);
         return;
       }
       ctx.stdout(`${markdownTable(accuracyTable(data, false))}\n${markdownTable(accuracyTable(data, true))}\n`);
       ctx.stdout(`report: ${join(out, 'report.html')} and report.md (${seconds.toFixed(0)} s)\n`);
+      ctx.stdout(`master seed: ${settled.config.seed} (replay: mixnsqueeze reproduce ${dataset}${opts.quick ? ' --quick' : ''} --seed ${settled.config.seed})\n`);
     });
 }
