@@ -10,8 +10,9 @@ import { forwardBench } from './groups/forward.ts';
 import { attacksBench } from './groups/attacks.ts';
 import { gradientsBench } from './groups/gradients.ts';
 import { experimentBench } from './groups/experiment.ts';
+import { adversaryProcessBench } from './groups/adversary-process.ts';
 
-const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, gradientsBench, attacksBench, experimentBench];
+const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, gradientsBench, attacksBench, experimentBench, adversaryProcessBench];
 
 function table(rows: Measurement[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'bench');

@@ -4,7 +4,7 @@ import { type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type AttackAnswer, type Batch, type GameView, splitSpec } from '@mixnsqueeze/core';
 import { AdversaryProcessError } from './adversary-process-error.ts';
-import { type PublicModel, type ToChild, type ToParent, type WireBatch, firstLine, toWire } from './wire.ts';
+import { type PublicModel, type ToChild, type ToParent, firstLine, toWire } from './wire.ts';
 
 const ENTRY = fileURLToPath(new URL('./child-entry.mjs', import.meta.url));
 
@@ -29,6 +29,8 @@ interface RunningGame {
   readonly child: ChildProcess;
   readonly adversary: string;
   readonly view: GameView;
+  /** The candidate pool the child was given: a query of the whole pool refers to it. */
+  readonly candidates: Batch;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
   /** Oracle queries received and not yet answered: the silence timer runs only at zero. */
@@ -110,7 +112,7 @@ export class AdversaryHost {
     const id = ++this.#games;
     if (!child.connected) throw new AdversaryProcessError('crash', `adversary '${adversary}': its process exited before game ${id} began.`);
     await new Promise<void>((resolve, reject) => {
-      const game: RunningGame = { id, child, adversary, view, resolve, reject, pending: 0, queue: Promise.resolve(), oracleErrors: new Map(), timer: undefined };
+      const game: RunningGame = { id, child, adversary, view, candidates, resolve, reject, pending: 0, queue: Promise.resolve(), oracleErrors: new Map(), timer: undefined };
       this.#game = game;
       this.#hold(child, true);
       const description = { box: view.box, description: view.description, budget: view.budget, remaining: view.remaining, ...(model ? { model } : {}) };
@@ -180,13 +182,14 @@ export class AdversaryHost {
       return;
     }
     if (m.type === 'classify' || m.type === 'attack') {
-      if (!isWireBatch(m.x) || !Number.isInteger(m.id)) {
+      const x = m.pool === true ? game.candidates : m.x;
+      if (!isBatch(x) || !Number.isInteger(m.id)) {
         this.#protocol(game, `a ${m.type} query without a Float32Array batch`);
         return;
       }
       game.pending++;
       clearTimeout(game.timer);
-      game.queue = game.queue.then(() => this.#answer(child, game, m.type, m.id, m.x));
+      game.queue = game.queue.then(() => this.#answer(child, game, m.type, m.id, x));
     } else if (m.type === 'done') {
       // Answers still queued belong to the game: the outcome counts them, as it would in-process.
       void game.queue.then(() => this.#settle(game));
@@ -200,7 +203,7 @@ export class AdversaryHost {
     }
   }
 
-  async #answer(child: ChildProcess, game: RunningGame, type: 'classify' | 'attack', id: number, x: WireBatch): Promise<void> {
+  async #answer(child: ChildProcess, game: RunningGame, type: 'classify' | 'attack', id: number, x: Batch): Promise<void> {
     if (this.#game !== game) return;
     let reply: ToChild;
     try {
@@ -281,7 +284,11 @@ export class AdversaryHost {
     const child = this.#child;
     this.#child = undefined;
     this.#ready = undefined;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child && child.exitCode === null && child.signalCode === null) {
+      // Referenced again, so that a parent awaiting close() lives until the exit it waits for.
+      child.ref();
+      child.kill('SIGKILL');
+    }
   }
 
   #lastStderrLine(): string {
@@ -290,7 +297,7 @@ export class AdversaryHost {
   }
 }
 
-function isWireBatch(x: unknown): x is WireBatch {
-  const b = x as WireBatch | undefined;
+function isBatch(x: unknown): x is Batch {
+  const b = x as Batch | undefined;
   return typeof b === 'object' && b !== null && b.data instanceof Float32Array && Array.isArray(b.shape) && b.shape.every((d) => typeof d === 'number');
 }

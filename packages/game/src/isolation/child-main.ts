@@ -34,7 +34,7 @@ async function init(paths: readonly string[]): Promise<void> {
 async function play(m: Extract<ToChild, { type: 'play' }>): Promise<void> {
   try {
     const model = m.view.model ? await publicModel(m.view.box, m.view.model, registry!) : undefined;
-    const remote = remoteView(m.game, m.view, send, model);
+    const remote = remoteView(m.game, m.view, m.candidates, send, model);
     current = { game: m.game, settle: remote.settle };
     const adversary = create(m.spec)(m.candidates, m.labels);
     await adversary.play(remote.view);
@@ -53,7 +53,7 @@ function create(spec: string) {
     if (!(e instanceof UnknownComponentError)) throw e;
     const loaded = plugins.length ? `the plugin modules ${plugins.join(', ')}` : 'no plugin module';
     throw new UnknownComponentError(
-      `${firstLine(e)} The adversary process loaded the built-ins and ${loaded}: pass the module that registers it (ExperimentEnvironment.plugins, the CLI's --plugin).`,
+      `${firstLine(e)} The adversary process loaded the built-ins and ${loaded}: pass the module that registers it to the host (the plugins option of AdversaryHost or gameAdversaries; the CLI passes its --plugin modules).`,
     );
   }
 }

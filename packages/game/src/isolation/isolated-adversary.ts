@@ -33,6 +33,7 @@ export class IsolatedAdversary implements Adversary {
     this.#model = options.model;
   }
 
+  /** Plays the game in the host's child: the view's description goes there, its oracles answer from here. */
   async play(view: GameView): Promise<void> {
     if (view.box !== 'black' && !this.#model) {
       throw new ParameterError(

@@ -1,5 +1,5 @@
 import { type AttackAnswer, type Batch, type Classifier, type GameView } from '@mixnsqueeze/core';
-import { type GameDescription, type ToChild, type ToParent, toWire } from './wire.ts';
+import { type GameDescription, type ToChild, type ToParent, sameBatch, toWire } from './wire.ts';
 
 type Answer = Extract<ToChild, { type: 'answer' }>;
 
@@ -22,6 +22,7 @@ export class OracleError extends Error {
 export function remoteView(
   game: number,
   told: GameDescription,
+  pool: Batch,
   send: (m: ToParent) => void,
   model: Classifier | undefined,
 ): { view: GameView; settle(m: Answer): void } {
@@ -32,7 +33,7 @@ export function remoteView(
     new Promise<Answer>((resolve, reject) => {
       const id = next++;
       waiting.set(id, { resolve, reject });
-      send({ type, game, id, x: toWire(x) });
+      send({ type, game, id, ...(sameBatch(x, pool) ? { pool: true } : { x: toWire(x) }) });
     });
   const view: GameView = {
     box: told.box,

@@ -55,7 +55,15 @@ export type ToChild =
 export type ToParent =
   | { readonly type: 'ready' }
   | { readonly type: 'failed'; readonly message: string }
-  | { readonly type: 'classify' | 'attack'; readonly game: number; readonly id: number; readonly x: WireBatch }
+  | {
+      readonly type: 'classify' | 'attack';
+      readonly game: number;
+      readonly id: number;
+      /** The query's samples; absent when `pool` stands for them. */
+      readonly x?: WireBatch;
+      /** The query is the game's whole candidate pool, which the parent has: nothing to send. */
+      readonly pool?: true;
+    }
   | { readonly type: 'done'; readonly game: number }
   | { readonly type: 'error'; readonly game: number; readonly message: string; readonly oracle?: number };
 
@@ -67,6 +75,21 @@ export function toWire(x: Batch): WireBatch {
   const d = x.data;
   const own = d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice();
   return { data: own, shape: [...x.shape] };
+}
+
+/**
+ * Whether two batches hold the same samples, bit for bit (so -0 and NaN payloads count): a query
+ * of the whole candidate pool, the greedy A*'s every query, then crosses as a reference.
+ */
+export function sameBatch(a: Batch, b: Batch): boolean {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return false;
+  if (a.data === b.data) return true;
+  const n = a.data.length;
+  if (n !== b.data.length) return false;
+  const u = new Uint32Array(a.data.buffer, a.data.byteOffset, n);
+  const v = new Uint32Array(b.data.buffer, b.data.byteOffset, n);
+  for (let i = 0; i < n; i++) if (u[i] !== v[i]) return false;
+  return true;
 }
 
 /** The first line of an error's message, for one-line reports across the boundary. */
