@@ -158,3 +158,16 @@ describe('the results database refuses what is not its own, and changes nothing'
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 });
+
+describe('read-only opening leaves no side files', () => {
+  it('a report of a WAL database leaves no -wal or -shm behind', async () => {
+    const db = join(tmp(), 'r.db');
+    await allCells(db);
+    expect(existsSync(`${db}-wal`)).toBe(false);
+    const store = new ResultStore(db, { readonly: true });
+    expect(store.runs()).toHaveLength(1);
+    store.close();
+    expect(existsSync(`${db}-wal`)).toBe(false);
+    expect(existsSync(`${db}-shm`)).toBe(false);
+  });
+});

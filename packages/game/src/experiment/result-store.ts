@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { FileAccessError, FormatError } from '@mixnsqueeze/core';
 
@@ -57,6 +57,8 @@ export interface RunRecord {
  */
 export class ResultStore {
   readonly #db: Database.Database;
+  /** WAL side files a read-only open created (SQLite cannot remove them itself): removed on close. */
+  readonly #sideFiles: string[] = [];
 
   /**
    * Opens the database, creating the file and its tables when missing (unless read-only). A file
@@ -71,6 +73,7 @@ export class ResultStore {
   ) {
     const readonly = options.readonly ?? false;
     checkMagic(path);
+    if (readonly) this.#sideFiles.push(...[`${path}-wal`, `${path}-shm`].filter((f) => !existsSync(f)));
     try {
       this.#db = new Database(path, { readonly, fileMustExist: readonly });
     } catch (e) {
@@ -89,7 +92,7 @@ export class ResultStore {
         `);
       }
     } catch (e) {
-      this.#db.close();
+      this.close();
       if (e instanceof FormatError) throw e;
       throw new FormatError(`results database '${path}' is damaged (${(e as Error).message}); restore it from a copy or pass a new --db.`);
     }
@@ -179,5 +182,9 @@ export class ResultStore {
   /** Closes the database. */
   close(): void {
     this.#db.close();
+    // Only files this open created, and only while no writer has put anything in the WAL.
+    const wal = `${this.path}-wal`;
+    if (existsSync(wal) && statSync(wal).size > 0) return;
+    for (const f of this.#sideFiles) rmSync(f, { force: true });
   }
 }
