@@ -184,6 +184,18 @@ describe('adversary process failures are typed, one line, and never hang the par
     await expectFailure(game(0).play(new IsolatedAdversary(broken, 'greedy', game(0).x, game(0).labels)), 'start', /^adversary 'greedy': its process did not start: plugin .* cannot be loaded: this plugin cannot be loaded/);
   });
 
+  it('an idle child is killed after idleMs, and the next game starts another', async () => {
+    const idle = host({ idleMs: 300 });
+    const a = game(0);
+    const first = await a.play(new IsolatedAdversary(idle, 'greedy:m=2', a.x, a.labels));
+    const pid = idle.pid!;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(idle.pid).toBeUndefined();
+    expect(() => process.kill(pid, 0)).toThrow();
+    const b = game(0);
+    expect(await b.play(new IsolatedAdversary(idle, 'greedy:m=2', b.x, b.labels))).toEqual(first);
+  });
+
   it('a host closed during a game fails the game and kills the child', async () => {
     const c = host();
     const a = game(0);

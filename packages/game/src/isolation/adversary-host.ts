@@ -19,6 +19,11 @@ export interface AdversaryHostOptions {
   readonly timeoutMs?: number;
   /** The longest the child may take to load its registry and plugins (default 60 s). */
   readonly startTimeoutMs?: number;
+  /**
+   * How long a child waits for its next game before it is killed (default 5 minutes; the next
+   * game starts another). It bounds the life of a child whose host was never closed.
+   */
+  readonly idleMs?: number;
   /** Where the child's stdout and stderr go (default the parent's stderr). */
   readonly log?: (text: string) => void;
 }
@@ -64,6 +69,8 @@ export class AdversaryHost {
   readonly #plugins: readonly string[];
   readonly #timeoutMs: number;
   readonly #startTimeoutMs: number;
+  readonly #idleMs: number;
+  #idle: NodeJS.Timeout | undefined;
   readonly #log: (text: string) => void;
   #child: ChildProcess | undefined;
   #ready: Promise<ChildProcess> | undefined;
@@ -78,6 +85,7 @@ export class AdversaryHost {
     this.#plugins = options.plugins ?? [];
     this.#timeoutMs = options.timeoutMs ?? 600_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.#idleMs = options.idleMs ?? 300_000;
     this.#log = options.log ?? ((text) => void process.stderr.write(text));
   }
 
@@ -99,6 +107,7 @@ export class AdversaryHost {
   /** Kills the child (if any) and waits until it is gone; a game in progress fails. The host cannot be used again. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#idle);
     const game = this.#game;
     if (game) this.#fail(game, new AdversaryProcessError('closed', `adversary '${game.adversary}': the host was closed during game ${game.id}.`));
     this.#kill();
@@ -109,6 +118,7 @@ export class AdversaryHost {
     const adversary = splitSpec(spec).id;
     if (this.#closed) throw new AdversaryProcessError('closed', `adversary '${adversary}': its host is closed; create a new AdversaryHost.`);
     const child = await this.#start(adversary);
+    clearTimeout(this.#idle);
     const id = ++this.#games;
     if (!child.connected) throw new AdversaryProcessError('crash', `adversary '${adversary}': its process exited before game ${id} began.`);
     await new Promise<void>((resolve, reject) => {
@@ -260,15 +270,20 @@ export class AdversaryHost {
     if (this.#child) this.#hold(this.#child, false);
   }
 
-  /** Keeps the parent alive for the child only while a game or the start waits on it. */
+  /**
+   * Keeps the parent alive for the child only while a game or the start waits on it; an idle
+   * child lives `idleMs` at most.
+   */
   #hold(child: ChildProcess, on: boolean): void {
     const channel = child.channel as { ref(): void; unref(): void } | undefined | null;
+    clearTimeout(this.#idle);
     if (on) {
       child.ref();
       channel?.ref();
     } else {
       child.unref();
       channel?.unref();
+      this.#idle = setTimeout(() => this.#child === child && !this.#game && this.#kill(), this.#idleMs).unref();
     }
   }
 

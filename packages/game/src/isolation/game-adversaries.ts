@@ -1,4 +1,4 @@
-import { type AdversaryFactory, type Registry } from '@mixnsqueeze/core';
+import { type AdversaryFactory, type GameView, type Registry } from '@mixnsqueeze/core';
 import { AdversaryHost, type AdversaryHostOptions } from './adversary-host.ts';
 import { IsolatedAdversary } from './isolated-adversary.ts';
 
@@ -26,10 +26,24 @@ export function gameAdversaries(
 ): GameAdversaries {
   if (isolation === 'in-process') return { factory: (spec) => registry.adversary(spec), close: async () => {} };
   let host: AdversaryHost | undefined;
+  // A failed game usually ends the run before anyone closes this: its child goes with the game.
+  const play = async (adversary: IsolatedAdversary, view: GameView) => {
+    const used = adversary.host;
+    try {
+      await adversary.play(view);
+    } catch (e) {
+      if (host === used) host = undefined;
+      await used.close();
+      throw e;
+    }
+  };
   return {
     factory(spec) {
       registry.adversary(spec);
-      return (candidates, labels) => new IsolatedAdversary((host ??= new AdversaryHost(options)), spec, candidates, labels);
+      return (candidates, labels) => {
+        const adversary = new IsolatedAdversary((host ??= new AdversaryHost(options)), spec, candidates, labels);
+        return { id: adversary.id, play: (view) => play(adversary, view) };
+      };
     },
     close: async () => host?.close(),
   };

@@ -11,7 +11,8 @@ import { type PublicModel } from './wire.ts';
 export class IsolatedAdversary implements Adversary {
   /** Registry id of the adversary, e.g. `greedy`. */
   readonly id: string;
-  readonly #host: AdversaryHost;
+  /** The host whose child plays it. */
+  readonly host: AdversaryHost;
   readonly #spec: string;
   readonly #candidates: Batch;
   readonly #labels: Int32Array;
@@ -26,7 +27,7 @@ export class IsolatedAdversary implements Adversary {
     options: { readonly model?: PublicModel } = {},
   ) {
     this.id = splitSpec(spec).id;
-    this.#host = host;
+    this.host = host;
     this.#spec = spec;
     this.#candidates = candidates;
     this.#labels = labels;
@@ -40,6 +41,6 @@ export class IsolatedAdversary implements Adversary {
         `adversary '${this.id}': a ${view.box}-box game played in another process needs the classifier's public recipe (options.model: { source, squeeze, randomize }); the classifier object cannot cross the boundary.`,
       );
     }
-    await this.#host.play(this.#spec, this.#candidates, this.#labels, view, this.#model);
+    await this.host.play(this.#spec, this.#candidates, this.#labels, view, this.#model);
   }
 }
