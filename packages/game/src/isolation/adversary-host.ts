@@ -61,9 +61,10 @@ function childEnv(): NodeJS.ProcessEnv {
  * adversary cannot reach the defended classifier, its keys or its generators, nor patch the
  * parent's node:crypto: the child gets the game's description and the two oracles as messages,
  * nothing else (docs/security.md). One long-lived child plays every game of the host, one at a
- * time; it is started on the first game and killed by `close()`. A child that crashes, throws,
- * breaks the protocol or stays silent past `timeoutMs` fails its game with an
- * {@link AdversaryProcessError}; the next game starts a fresh child.
+ * time; it is started on the first game and killed by `close()` or after `idleMs` without a game.
+ * A child that crashes, throws, breaks the protocol or stays silent past `timeoutMs` fails its game
+ * with an {@link AdversaryProcessError}; except after a throw it is killed, and the next game
+ * starts a fresh one.
  */
 export class AdversaryHost {
   readonly #plugins: readonly string[];

@@ -17,16 +17,23 @@ export interface PublicModel {
 
 /** What the child is told about a game: the description, never the classifier or its keys. */
 export interface GameDescription {
+  /** How much of the classifier the adversary is told. */
   readonly box: BoxLevel;
+  /** The defense's description string. */
   readonly description: string;
+  /** N, the Attack queries the game allows. */
   readonly budget: number;
+  /** Attack queries left when the game starts. */
   readonly remaining: number;
+  /** White and gray box: the recipe the child builds its own copy of the classifier from. */
   readonly model?: PublicModel;
 }
 
 /** A batch as it crosses the pipe (V8 serialization keeps the Float32Array). */
 export interface WireBatch {
+  /** The values, in a buffer of their own. */
   readonly data: Float32Array;
+  /** [N, ...sampleShape]. */
   readonly shape: number[];
 }
 
