@@ -9,8 +9,16 @@ export { repeatedClassification, type RepeatedClassification } from './estimator
 export { wilsonInterval } from './estimators/wilson.ts';
 export { experimentConfig, parseConfig, readConfigFile, type ExperimentConfig, type ExperimentInput } from './experiment/config.ts';
 export { BUILTIN_CONFIGS, builtinConfig } from './experiment/builtin-configs.ts';
-export { ResultStore } from './experiment/result-store.ts';
-export { runExperiment, type EvalCell, type ExperimentEnvironment, type StageProgress } from './experiment/runner.ts';
+export { ResultStore, type ResultStoreOptions } from './experiment/result-store.ts';
+export { freshMasterSeed, parseMasterSeed, attackSeedOf } from './experiment/master-seed.ts';
+export { settleRun, type SettledRun } from './experiment/settle-run.ts';
+export { AdversaryHost, type AdversaryHostOptions } from './isolation/adversary-host.ts';
+export { AdversaryProcessError, type AdversaryFailure } from './isolation/adversary-process-error.ts';
+export { IsolatedAdversary } from './isolation/isolated-adversary.ts';
+export { gameAdversaries, type GameAdversaries, type AdversaryIsolation } from './isolation/game-adversaries.ts';
+export { pluginModules, recordPluginModule } from './isolation/plugin-modules.ts';
+export { type PublicModel } from './isolation/wire.ts';
+export { runExperiment, type EvalCell, type ExperimentEnvironment, type SeededConfig, type StageProgress } from './experiment/runner.ts';
 export { loadReportData, type ReportData } from './report/report-data.ts';
 export { writeReport } from './report/render-report.ts';
 export { main, buildProgram, type MainIo } from './cli/main.ts';

@@ -6,6 +6,7 @@ import { squeezersPlugin } from '@mixnsqueeze/squeezers';
 import { attacksPlugin } from '@mixnsqueeze/attacks';
 import { gamePlugin } from '../plugin.ts';
 import { importWithin, pluginTimeoutSeconds } from './plugin-timeout.ts';
+import { recordPluginModule } from '../isolation/plugin-modules.ts';
 
 /** What every command gets: output streams and the registry with built-in and user plugins. */
 export interface CliContext {
@@ -55,6 +56,8 @@ export async function loadPlugins(registry: Registry, paths: readonly string[]):
       throw new PluginError(`plugin '${p}' exports no plugin; export { name, register(container) } from it.`);
     }
     for (const plugin of plugins) registry.use(plugin);
+    // The adversary process loads the same module to find the plugin's adversaries.
+    recordPluginModule(registry, p);
   }
   return registry;
 }
