@@ -38,6 +38,9 @@ function activation(x: GraphValue, layer: LayerJson, ctx: ConvertContext, name: 
       return x;
     case 'relu':
       return { ...x, name: ctx.graph.node('Relu', [x.name]) };
+    case 'relu6':
+      // Clip's bounds are inputs from opset 11 on; the gradient rule passes g where 0 < y < 6.
+      return { ...x, name: ctx.graph.node('Clip', [x.name, ctx.graph.constant('relu6_min', Float32Array.of(0), []), ctx.graph.constant('relu6_max', Float32Array.of(6), [])]) };
     case 'softmax':
       // tfjs softmax runs over the last (channel) axis: axis 1 of NCHW; over a flattened vector
       // the element order does not matter to softmax, so flat-chw stays as it is.
@@ -125,6 +128,37 @@ const conv2d: Converter = (x, layer, ctx) => {
   return activation({ name: y, layout: 'nchw', dims: [co, out[0], out[1]] }, layer, ctx, cfg.activation);
 };
 
+/** tfjs depthwise kernel [kh, kw, in, multiplier] -> ONNX grouped Conv weights [in * multiplier, 1, kh, kw]. */
+function depthwiseOihw(k: Weight): Float32Array {
+  const [kh, kw, ci, m] = k.shape as [number, number, number, number];
+  const out = new Float32Array(k.data.length);
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let c = 0; c < ci; c++)
+        for (let j = 0; j < m; j++) out[((c * m + j) * kh + y) * kw + x] = k.data[((y * kw + x) * ci + c) * m + j]!;
+  return out;
+}
+
+/**
+ * A depthwise convolution is a Conv with one group per input channel; tfjs orders its outputs
+ * channel-major (c * multiplier + j), which is the order of ONNX's groups.
+ */
+const depthwiseConv2d: Converter = (x, layer, ctx) => {
+  channelsLast(layer, x);
+  const cfg = layer.config;
+  const kernel = ctx.weight(layer, 'depthwise_kernel');
+  const [kh, kw, ci, m] = kernel.shape as [number, number, number, number];
+  need(layer, ci === x.dims[0], `kernel expects ${ci} input channels, the input has ${x.dims[0]}`);
+  const strides = pair(cfg.strides, [1, 1]);
+  const dilations = pair(cfg.dilation_rate, [1, 1]);
+  const { pads, out } = window(layer, x.dims[1]!, x.dims[2]!, [kh, kw], strides, dilations);
+  const co = ci * m;
+  const inputs = [x.name, ctx.graph.constant('depthwise_kernel', depthwiseOihw(kernel), [co, 1, kh, kw])];
+  if (cfg.use_bias !== false) inputs.push(ctx.graph.constant('bias', ctx.weight(layer, 'bias').data, [co]));
+  const y = ctx.graph.node('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads, group: ci });
+  return activation({ name: y, layout: 'nchw', dims: [co, out[0], out[1]] }, layer, ctx, cfg.activation);
+};
+
 const maxPooling2d: Converter = (x, layer, ctx) => {
   channelsLast(layer, x);
   const size = pair(layer.config.pool_size, [2, 2]);
@@ -209,6 +243,7 @@ const rescaling: Converter = (x, layer, ctx) => {
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Rescaling: rescaling,
   Conv2D: conv2d,
+  DepthwiseConv2D: depthwiseConv2d,
   BatchNormalization: batchNormalization,
   MaxPooling2D: maxPooling2d,
   AveragePooling2D: averagePooling2d,

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ParameterError } from '@mixnsqueeze/core';
+import { registerAvgPoolGradient } from './avg-pool-gradient.ts';
 import { registerWasmConvGradients } from './conv-gradient.ts';
 
 /** The tfjs backends this package can run on, fastest first. */
@@ -43,6 +44,7 @@ async function tryWasm(): Promise<boolean> {
   // In Node the wasm binaries are read from disk: the prefix must be a file path, ending in '/'.
   setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
   registerWasmConvGradients();
+  registerAvgPoolGradient('wasm');
   // Emscripten's glue adds process handlers that rethrow from inside its minified one-line file, so
   // any later unhandled error would print that whole line instead of its own message: remove them.
   const before = processListeners();
@@ -57,6 +59,7 @@ async function tryBackend(kind: TfjsBackendName): Promise<boolean> {
     if (kind === 'node-gpu' || kind === 'node') return await tryNode(kind);
     if (kind === 'wasm') return await tryWasm();
     if (!(await tf.setBackend('cpu'))) return false;
+    registerAvgPoolGradient('cpu');
     // Its first tensor would print a multi-line banner advertising tfjs-node; we log our own line.
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
     return true;

@@ -6,10 +6,11 @@ type Pad = tf.Conv2DBackpropInputAttrs['pad'];
  * Conv2D gradients for the wasm backend built from forward convolutions, which XNNPACK runs fast:
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel (training fails) and a
  * Conv2DBackpropInput about 10x slower than the forward pass. NHWC, any stride and padding,
- * dilation 1 (what Conv2D's gradient asks for).
+ * dilation 1 (what Conv2D's gradient asks for). Also the input gradient of depthwise convolutions,
+ * which tfjs-backend-wasm 4.22 lacks altogether (MobileNet's input gradients need it).
  */
 export function registerWasmConvGradients(): void {
-  for (const name of ['Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+  for (const name of ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   }
   tf.registerKernel({
@@ -32,6 +33,15 @@ export function registerWasmConvGradients(): void {
       return tf.tidy(() =>
         conv2dFilterGradient(tensorOf(inputs.x!), tensorOf(inputs.dy!), a.filterShape, a.strides, a.pad, a.dimRoundingMode),
       );
+    },
+  });
+  tf.registerKernel({
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+      if (pairOf(a.dilations).some((d) => d !== 1)) throw new Error(`wasm depthwise conv gradient: dilations ${String(a.dilations)} are not supported`);
+      return tf.tidy(() => depthwiseInputGradient(tensorOf(inputs.dy!), tensorOf(inputs.filter!), a.inputShape, a.strides, a.pad, a.dimRoundingMode));
     },
   });
 }
@@ -93,6 +103,34 @@ export function conv2dInputGradient(
   );
   const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
   return tf.conv2d(padded, flipped as tf.Tensor4D, 1, 'valid');
+}
+
+/**
+ * Input gradient of a depthwise convolution (filter [kh, kw, C, M], output channel c * M + m):
+ * each output channel's dy, zero-dilated and padded, correlated with its own flipped filter (a
+ * depthwise convolution with multiplier 1 over the C * M channels), then the M channels of each
+ * input channel summed.
+ */
+export function depthwiseInputGradient(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: [number, number] | number,
+  pad: Pad,
+  rounding?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  const [sh, sw] = pairOf(strides);
+  const [kh, kw, c, m] = filter.shape;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, rounding, true);
+  const dense = dilateSpatial(dy, sh, sw);
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const padded = padOrCrop(dense, top, inputShape[1] + kh - 1 - top - dense.shape[1], left, inputShape[2] + kw - 1 - left - dense.shape[2]);
+  const flipped = tf.reverse(filter, [0, 1]).reshape([kh, kw, c * m, 1]) as tf.Tensor4D;
+  const perOutput = tf.depthwiseConv2d(padded, flipped, 1, 'valid');
+  if (m === 1) return perOutput;
+  const [n, h, w] = perOutput.shape;
+  return tf.sum(perOutput.reshape([n, h, w, c, m]), 4) as tf.Tensor4D;
 }
 
 /**
