@@ -16,7 +16,7 @@ export function registerAvgPoolGradient(backendName: 'cpu' | 'wasm'): void {
     backendName,
     kernelFunc: ({ inputs, attrs }) => {
       const a = attrs as unknown as tf.AvgPoolGradAttrs;
-      return tf.tidy(() => avgPoolInputGradient(tensorOf(inputs.dy!), tensorOf(inputs.input!).shape, a.filterSize, a.strides, a.pad, a.dimRoundingMode));
+      return tf.tidy(() => avgPoolInputGradient(tensorOf(inputs.dy!), tensorOf(inputs.input!).shape, a.filterSize, a.strides, a.pad));
     },
   });
 }
