@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { CIFAR10_NAMES } from '../data/cifar10-binary.ts';
 import { type DomainDatasetId } from '../data/domain-datasets.ts';
+import { IMAGENET_NAMES } from '../data/imagenet-classes.ts';
 import { DIGIT_NAMES } from '../data/mnist.ts';
 import { PENGUIN_SPECIES } from '../data/penguins.ts';
 import { WAVEFORM_CLASSES } from '../data/waveforms.ts';
 import { FASHION_NAMES } from '../data/fashion-mnist.ts';
 
 /** Ids of the shipped models. */
-export const ZOO_IDS = ['mnist', 'fashion-mnist', 'cifar10-resnet8', 'penguins', 'waveforms'] as const;
+export const ZOO_IDS = ['mnist', 'fashion-mnist', 'cifar10-resnet8', 'imagenet-mobilenet-v1-025', 'penguins', 'waveforms'] as const;
 /** Id of a shipped model. */
 export type ZooId = (typeof ZOO_IDS)[number];
 
@@ -15,8 +16,8 @@ export type ZooId = (typeof ZOO_IDS)[number];
 export interface ZooEntry {
   /** The model's id. */
   readonly id: ZooId;
-  /** The data it classifies: a built-in dataset id, or `cifar10` (user-supplied files). */
-  readonly dataset: 'mnist' | 'fashion-mnist' | 'cifar10' | DomainDatasetId;
+  /** The data it classifies: a built-in dataset id, or `cifar10` / `imagenet` (user-supplied files). */
+  readonly dataset: 'mnist' | 'fashion-mnist' | 'cifar10' | 'imagenet' | DomainDatasetId;
   /** Absolute path of the tfjs model.json (resolved relative to this package); model.onnx lies beside it. */
   readonly modelJson: string;
   /** Class names by label. */
@@ -52,6 +53,14 @@ export const ZOO: Readonly<Record<ZooId, ZooEntry>> = {
     modelJson: shipped('cifar10-resnet8'),
     classNames: CIFAR10_NAMES,
     summary: "MLPerf Tiny's ResNet-8 for CIFAR-10 (77,706 parameters, Apache-2.0), converted from Keras with inputs in [0, 1]",
+  },
+  'imagenet-mobilenet-v1-025': {
+    id: 'imagenet-mobilenet-v1-025',
+    dataset: 'imagenet',
+    modelJson: shipped('imagenet-mobilenet-v1-025'),
+    classNames: IMAGENET_NAMES,
+    summary:
+      "TensorFlow's MobileNet v1 0.25 at 224 x 224 (467,336 parameters, Apache-2.0), converted from TFLite with inputs in [0, 1] and the 1,000 ImageNet logits; about 50% top-1 on the full validation set",
   },
   penguins: {
     id: 'penguins',
