@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs the CLI from its TypeScript sources (tsx), so the workspace needs no build step.
-import { register } from 'tsx/esm/api';
+// The mixnsqueeze CLI. `#cli` (package.json "imports") is the compiled dist/cli/main.js; under the
+// `@mixnsqueeze/source` condition (the workspace's `npm start`: node --conditions=@mixnsqueeze/source
+// --import tsx) it is src/cli/main.ts, so development needs no build step.
+import { main } from '#cli';
 
-register();
-const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 
 /** The packages whose code decides what an attack generates: its algorithm, gradients, squeezers, PRG. */
 export const GENERATING_PACKAGES = ['@mixnsqueeze/core', '@mixnsqueeze/squeezers', '@mixnsqueeze/backends', '@mixnsqueeze/attacks'] as const;
@@ -19,37 +19,41 @@ export function codeFingerprint(): string {
 }
 
 /**
- * SHA-256 (hex) of every `.ts`/`.js` file under the folder of each package's entry point, by package,
- * relative path and bytes; a package that does not resolve (from `from`, a file or folder path)
- * counts as absent. Synchronous reads: a few milliseconds for this repository.
+ * SHA-256 (hex) of the code of each package: every `.ts`/`.js`/`.mjs` file (declarations excluded)
+ * under its `src/` (the sources, in this repository) and its `dist/` (the build, in this repository
+ * and in an installed package), by package, relative path and bytes; a package with neither is
+ * hashed whole (node_modules excluded). Packages are found as `require` would find them from `from`
+ * (a file or folder path, or a file URL), whatever their `exports` map; one that is not found counts
+ * as absent. Synchronous reads: a few milliseconds for this repository.
  */
 export function fingerprintSources(packages: readonly string[], from: string = import.meta.url): string {
   const require = createRequire(from.startsWith('file:') ? from : join(from, 'noop.js'));
   const h = createHash('sha256');
   for (const name of packages) {
-    let root: string;
-    try {
-      root = dirname(require.resolve(name));
-    } catch {
+    const root = (require.resolve.paths(name) ?? []).map((dir) => join(dir, name)).find((dir) => existsSync(join(dir, 'package.json')));
+    if (root === undefined) {
       h.update(`${name}\0absent\0`);
       continue;
     }
-    for (const file of sourceFiles(root)) {
-      const bytes = readFileSync(file);
-      h.update(`${name}/${relative(root, file)}\0${bytes.length}\0`).update(bytes);
+    const folders = ['src', 'dist'].map((d) => join(root, d)).filter((d) => existsSync(d));
+    for (const folder of folders.length > 0 ? folders : [root]) {
+      for (const file of sourceFiles(folder)) {
+        const bytes = readFileSync(file);
+        h.update(`${name}/${relative(root, file)}\0${bytes.length}\0`).update(bytes);
+      }
     }
   }
   return h.digest('hex');
 }
 
-/** `.ts` and `.js` files under dir, recursively, in a fixed order. */
+/** `.ts`, `.js` and `.mjs` files under dir (not declarations), recursively, in a fixed order. */
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (e.name !== 'node_modules') out.push(...sourceFiles(p));
-    } else if (/\.(ts|js)$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(p);
+    } else if (/\.(ts|js|mjs)$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(p);
   }
   return out;
 }
