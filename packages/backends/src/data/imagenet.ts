@@ -102,7 +102,12 @@ async function decodeAll(items: readonly { path: string; where: string }[]): Pro
       const code = (e as NodeJS.ErrnoException).code;
       throw new FileAccessError(`${where}: image '${path}' ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}. Fix the path or remove the line.`);
     }
-    data.set(imagenetInput(decodeImage(bytes, path)), i * per);
+    try {
+      data.set(imagenetInput(decodeImage(bytes, path)), i * per);
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      throw new FormatError(`${where === path ? '' : `${where}: `}${e.message} Replace the file or remove it from the dataset.`);
+    }
   }
   return data;
 }
