@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { FileAccessError, FormatError, ParameterError } from '@mixnsqueeze/core';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 const attackEntry = z.strictObject({
@@ -142,7 +141,8 @@ export async function readConfigFile(path: string): Promise<ExperimentConfig> {
   }
   let raw: unknown;
   try {
-    raw = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    // yaml is loaded when a config needs it: it is not part of the CLI's start-up.
+    raw = /\.ya?ml$/i.test(path) ? (await import('yaml')).parse(text) : JSON.parse(text);
   } catch (e) {
     throw new FormatError(`config '${path}': ${(e as Error).message.split('\n')[0]}. Write JSON or YAML.`);
   }

@@ -1,6 +1,6 @@
 import { type Classifier, type KeySchedule, type Randomizer, type Registry, type Squeezer, derivedKeys, isRandomizer, osKeys } from '@mixnsqueeze/core';
 import { defend } from '@mixnsqueeze/squeezers';
-import { type ExecutionProvider, type TfjsBackendName } from '@mixnsqueeze/backends';
+import type { ExecutionProvider, TfjsBackendName } from '@mixnsqueeze/backends';
 import { type CliContext } from '../context.ts';
 
 /** Options shared by the commands that run a (defended) model. */

@@ -5,7 +5,6 @@ import { FileAccessError, ParameterError } from '@mixnsqueeze/core';
 import { ResultStore } from '../../experiment/result-store.ts';
 import { fidelityNotesFor } from '../../report/fidelity-notes.ts';
 import { loadReportData } from '../../report/report-data.ts';
-import { writeReport } from '../../report/render-report.ts';
 import { type CliContext } from '../context.ts';
 
 /** `mixnsqueeze report [<run>]`: (re)writes the report of a stored run; without a run, lists them. */
@@ -27,6 +26,8 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
         const data = loadReportData(store, run);
         if (!data) throw new ParameterError(`no run '${run}' in ${opts.db}; runs: ${store.runs().map((r) => r.id).join(', ') || '(none)'}.`);
         const out = opts.out ?? join('reports', run);
+        // Loaded when needed: the report's plotting libraries (vega) are not part of the CLI's start-up.
+        const { writeReport } = await import('../../report/render-report.ts');
         await writeReport(data, out, fidelityNotesFor(data.config));
         ctx.stdout(`report: ${join(out, 'report.html')} and ${join(out, 'report.md')}\n`);
       } finally {

@@ -2,17 +2,13 @@ import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { type Command } from 'commander';
 import { ParameterError } from '@mixnsqueeze/core';
-import { datasetLabel } from '@mixnsqueeze/backends';
 import { builtinConfig } from '../../experiment/builtin-configs.ts';
-import { cliEnvironment } from '../../experiment/cli-environment.ts';
 import { type ExperimentConfig, readConfigFile } from '../../experiment/config.ts';
 import { ResultStore } from '../../experiment/result-store.ts';
 import { settleRun } from '../../experiment/settle-run.ts';
-import { runExperiment } from '../../experiment/runner.ts';
 import { runtimeVersions } from '../../experiment/versions.ts';
 import { fidelityNotesFor } from '../../report/fidelity-notes.ts';
 import { loadReportData } from '../../report/report-data.ts';
-import { writeReport } from '../../report/render-report.ts';
 import { accuracyTable, markdownTable } from '../../report/tables.ts';
 import { type CliContext } from '../context.ts';
 import { stageProgress } from '../progress.ts';
@@ -62,6 +58,13 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       if (dataset === 'cifar10' && !opts.dataDir && !opts.config) {
         throw new ParameterError('reproduce cifar10: pass --data-dir <dir> with the CIFAR-10 test set (test_batch.bin, or one folder of PNG/JPEG images per class); CIFAR-10 is not embedded.');
       }
+      // Loaded when needed: models, data and plotting libraries are not part of the CLI's start-up.
+      const [{ datasetLabel }, { cliEnvironment }, { runExperiment }, { writeReport }] = await Promise.all([
+        import('@mixnsqueeze/backends'),
+        import('../../experiment/cli-environment.ts'),
+        import('../../experiment/runner.ts'),
+        import('../../report/render-report.ts'),
+      ]);
       const chosen: ExperimentConfig = opts.config ? await readConfigFile(opts.config) : builtinConfig(names[opts.quick ? 1 : 0]);
       const dataOverride = opts.dataDir ? { dataset: resolve(opts.dataDir), testSet: datasetLabel(resolve(opts.dataDir), { split: 'test' }) } : {};
       const config: ExperimentConfig = {

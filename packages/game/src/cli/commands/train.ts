@@ -2,7 +2,7 @@ import { type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { join } from 'node:path';
 import { ParameterError } from '@mixnsqueeze/core';
-import { type TfjsBackendName } from '@mixnsqueeze/backends';
+import type { TfjsBackendName } from '@mixnsqueeze/backends';
 import { type CliContext } from '../context.ts';
 import { positiveCount } from '../counts.ts';
 
