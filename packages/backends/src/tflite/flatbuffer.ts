@@ -32,7 +32,7 @@ export class FlatTable {
   #field(index: number): number | undefined {
     const at = 4 + 2 * index;
     if (at + 2 > this.#vtableSize) return undefined;
-    const offset = this.#view.getUint16(this.#vtable + at, true);
+    const offset = this.#view.getUint16(checked(this.#view, this.#vtable + at, 2, this.#what), true);
     return offset === 0 ? undefined : this.#pos + offset;
   }
 

@@ -116,6 +116,7 @@ export function readTflite(bytes: Uint8Array, what = 'TFLite model'): TfliteMode
     const raw = buffers[t.uint32(2)];
     if (!raw || raw.length === 0) return { name, shape };
     if (type !== TENSOR_FLOAT32 && type !== TENSOR_INT32) throw new FormatError(`${what}: tensor '${name}' has type ${type}; only float32 models are supported (not quantised ones).`);
+    if (raw.length % 4 !== 0) throw new FormatError(`${what}: tensor '${name}' holds ${raw.length} bytes, not whole 4-byte values.`);
     // Copied: the buffer's bytes need not be 4-aligned within the file.
     const aligned = raw.slice().buffer;
     return { name, shape, data: type === TENSOR_FLOAT32 ? new Float32Array(aligned) : new Int32Array(aligned) };
