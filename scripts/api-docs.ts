@@ -1,6 +1,9 @@
 /**
  * `npm run docs`: builds the API reference (typedoc, options from typedoc.json) into docs/api,
- * and refuses to when a public symbol has no doc comment.
+ * and refuses to when a public symbol has no doc comment. Its entry points are the ones users
+ * import: every export of every published package (the workspaces that are not private), read from
+ * the package's `exports` map, at its sources (the `@mixnsqueeze/source` condition, whose
+ * `dist/` twin under `import` and `types` is what an installed package resolves to).
  *
  * typedoc's own `validation.notDocumented` is not used: in 0.28 it reports almost nothing
  * (TypeStrong/typedoc#3046). Instead the converted project is walked here: every exported
@@ -10,9 +13,9 @@
  * signatures / accessor signatures. Missing ones are printed one per line and the exit code is 1,
  * with no site written.
  */
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   Application,
   type Comment,
@@ -163,6 +166,38 @@ export async function convertProject(
   return { app, project };
 }
 
+/** The export condition under which a package's `exports` map points at its TypeScript sources. */
+export const SOURCE_CONDITION = '@mixnsqueeze/source';
+
+/**
+ * The API's entry points, as absolute paths: for each published workspace package of the
+ * repository at `root` (the root package.json's `workspaces`, less `private` packages), the
+ * source file of each subpath of its `exports` map (the {@link SOURCE_CONDITION} target;
+ * `./package.json` and other non-code exports are skipped).
+ */
+export function packageEntryPoints(root: string = fileURLToPath(new URL('..', import.meta.url))): string[] {
+  const read = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { workspaces?: string[]; private?: boolean; exports?: Record<string, unknown> };
+  const out: string[] = [];
+  // A workspace pattern `dir/*` stands for every folder of dir with a package.json.
+  const workspaces = (read(join(root, 'package.json')).workspaces ?? []).flatMap((w) =>
+    w.endsWith('/*')
+      ? readdirSync(join(root, w.slice(0, -2)), { withFileTypes: true })
+          .filter((e) => e.isDirectory() && existsSync(join(root, w.slice(0, -2), e.name, 'package.json')))
+          .map((e) => `${w.slice(0, -2)}/${e.name}`)
+          .sort()
+      : [w],
+  );
+  for (const workspace of workspaces) {
+    const pkg = read(join(root, workspace, 'package.json'));
+    if (pkg.private) continue;
+    for (const target of Object.values(pkg.exports ?? {})) {
+      const source = typeof target === 'object' && target !== null ? (target as Record<string, unknown>)[SOURCE_CONDITION] : undefined;
+      if (typeof source === 'string') out.push(join(root, workspace, source));
+    }
+  }
+  return out;
+}
+
 /** Checks the documentation and, when nothing is missing, writes the site; returns the exit code. */
 export async function main(options: TypeDocOptions = {}): Promise<number> {
   const { app, project } = await convertProject(options);
@@ -181,7 +216,7 @@ export async function main(options: TypeDocOptions = {}): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
+  main({ entryPoints: packageEntryPoints() }).then(
     (code) => {
       process.exitCode = code;
     },

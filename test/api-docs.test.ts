@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TSConfigReader } from 'typedoc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertProject, findUndocumented, formatMissing, type MissingDoc } from '../scripts/api-docs.ts';
+import { convertProject, findUndocumented, formatMissing, type MissingDoc, packageEntryPoints } from '../scripts/api-docs.ts';
 
 // `npm run docs` refuses to build when a public symbol lacks a doc comment; this checks the checker
 // on a tiny two-file project (one file documented, one not).
@@ -66,5 +66,14 @@ describe('api-docs checker', () => {
   it('prints one line per symbol with its file and line', () => {
     const bare = missing.find((m) => m.symbol === 'bare')!;
     expect(formatMissing(bare, dir)).toBe('undocumented bare (undocumented.ts:1)');
+  });
+});
+
+describe('api-docs entry points', () => {
+  it("are the published packages' exports, at their sources", () => {
+    const root = join(import.meta.dirname, '..');
+    expect(packageEntryPoints(root).map((p) => p.slice(root.length + 1))).toEqual(
+      ['core', 'squeezers', 'backends', 'attacks', 'game'].map((p) => join('packages', p, 'src', 'index.ts')),
+    );
   });
 });
