@@ -113,20 +113,31 @@ function chwRows(k: Weight, [c, h, w]: readonly number[]): Float32Array {
   return out;
 }
 
-const conv2d: Converter = (x, layer, ctx) => {
-  channelsLast(layer, x);
-  const cfg = layer.config;
-  const kernel = ctx.weight(layer, 'kernel');
-  const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
-  need(layer, ci === x.dims[0], `kernel expects ${ci} input channels, the input has ${x.dims[0]}`);
-  const strides = pair(cfg.strides, [1, 1]);
-  const dilations = pair(cfg.dilation_rate, [1, 1]);
-  const { pads, out } = window(layer, x.dims[1]!, x.dims[2]!, [kh, kw], strides, dilations);
-  const inputs = [x.name, ctx.graph.constant('kernel', oihw(kernel), [co, ci, kh, kw])];
-  if (cfg.use_bias !== false) inputs.push(ctx.graph.constant('bias', ctx.weight(layer, 'bias').data, [co]));
-  const y = ctx.graph.node('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads, group: 1 });
-  return activation({ name: y, layout: 'nchw', dims: [co, out[0], out[1]] }, layer, ctx, cfg.activation);
-};
+/**
+ * A tfjs convolution as an ONNX Conv: `kernelName` names its weight, `toOihw` reorders the tfjs
+ * kernel [kh, kw, in, k] into ONNX's [out, in / group, kh, kw], and a depthwise kernel gets one
+ * group per input channel (its k is the channel multiplier).
+ */
+function convolution(kernelName: 'kernel' | 'depthwise_kernel', toOihw: (k: Weight) => Float32Array): Converter {
+  const depthwise = kernelName === 'depthwise_kernel';
+  return (x, layer, ctx) => {
+    channelsLast(layer, x);
+    const cfg = layer.config;
+    const kernel = ctx.weight(layer, kernelName);
+    const [kh, kw, ci, k] = kernel.shape as [number, number, number, number];
+    need(layer, ci === x.dims[0], `kernel expects ${ci} input channels, the input has ${x.dims[0]}`);
+    const strides = pair(cfg.strides, [1, 1]);
+    const dilations = pair(cfg.dilation_rate, [1, 1]);
+    const { pads, out } = window(layer, x.dims[1]!, x.dims[2]!, [kh, kw], strides, dilations);
+    const co = depthwise ? ci * k : k;
+    const inputs = [x.name, ctx.graph.constant(kernelName, toOihw(kernel), [co, depthwise ? 1 : ci, kh, kw])];
+    if (cfg.use_bias !== false) inputs.push(ctx.graph.constant('bias', ctx.weight(layer, 'bias').data, [co]));
+    const y = ctx.graph.node('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads, group: depthwise ? ci : 1 });
+    return activation({ name: y, layout: 'nchw', dims: [co, out[0], out[1]] }, layer, ctx, cfg.activation);
+  };
+}
+
+const conv2d = convolution('kernel', oihw);
 
 /** tfjs depthwise kernel [kh, kw, in, multiplier] -> ONNX grouped Conv weights [in * multiplier, 1, kh, kw]. */
 function depthwiseOihw(k: Weight): Float32Array {
@@ -143,21 +154,7 @@ function depthwiseOihw(k: Weight): Float32Array {
  * A depthwise convolution is a Conv with one group per input channel; tfjs orders its outputs
  * channel-major (c * multiplier + j), which is the order of ONNX's groups.
  */
-const depthwiseConv2d: Converter = (x, layer, ctx) => {
-  channelsLast(layer, x);
-  const cfg = layer.config;
-  const kernel = ctx.weight(layer, 'depthwise_kernel');
-  const [kh, kw, ci, m] = kernel.shape as [number, number, number, number];
-  need(layer, ci === x.dims[0], `kernel expects ${ci} input channels, the input has ${x.dims[0]}`);
-  const strides = pair(cfg.strides, [1, 1]);
-  const dilations = pair(cfg.dilation_rate, [1, 1]);
-  const { pads, out } = window(layer, x.dims[1]!, x.dims[2]!, [kh, kw], strides, dilations);
-  const co = ci * m;
-  const inputs = [x.name, ctx.graph.constant('depthwise_kernel', depthwiseOihw(kernel), [co, 1, kh, kw])];
-  if (cfg.use_bias !== false) inputs.push(ctx.graph.constant('bias', ctx.weight(layer, 'bias').data, [co]));
-  const y = ctx.graph.node('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads, group: ci });
-  return activation({ name: y, layout: 'nchw', dims: [co, out[0], out[1]] }, layer, ctx, cfg.activation);
-};
+const depthwiseConv2d = convolution('depthwise_kernel', depthwiseOihw);
 
 const maxPooling2d: Converter = (x, layer, ctx) => {
   channelsLast(layer, x);
