@@ -77,6 +77,25 @@ function dilateSpatial(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
 }
 
 /**
+ * dy zero-dilated by the strides and padded (or cropped) so that a valid correlation with the
+ * flipped filter gives one value per input pixel: the common first half of both input gradients.
+ */
+function spreadOverInput(
+  dy: tf.Tensor4D,
+  filterShape: readonly number[],
+  inputShape: [number, number, number, number],
+  strides: [number, number] | number,
+  padInfo: { top: number; left: number },
+): tf.Tensor4D {
+  const [sh, sw] = pairOf(strides);
+  const [kh, kw] = filterShape as [number, number];
+  const dense = dilateSpatial(dy, sh, sw);
+  const top = kh - 1 - padInfo.top;
+  const left = kw - 1 - padInfo.left;
+  return padOrCrop(dense, top, inputShape[1] + kh - 1 - top - dense.shape[1], left, inputShape[2] + kw - 1 - left - dense.shape[2]);
+}
+
+/**
  * dx = valid correlation of the zero-dilated, padded dy with the spatially flipped filter whose
  * in/out channels are swapped.
  */
@@ -88,19 +107,8 @@ export function conv2dInputGradient(
   pad: Pad,
   rounding?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
-  const [sh, sw] = pairOf(strides);
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, rounding);
-  const [kh, kw] = filter.shape;
-  const dense = dilateSpatial(dy, sh, sw);
-  const top = kh - 1 - info.padInfo.top;
-  const left = kw - 1 - info.padInfo.left;
-  const padded = padOrCrop(
-    dense,
-    top,
-    inputShape[1] + kh - 1 - top - dense.shape[1],
-    left,
-    inputShape[2] + kw - 1 - left - dense.shape[2],
-  );
+  const padded = spreadOverInput(dy, filter.shape, inputShape, strides, info.padInfo);
   const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
   return tf.conv2d(padded, flipped as tf.Tensor4D, 1, 'valid');
 }
@@ -119,13 +127,9 @@ export function depthwiseInputGradient(
   pad: Pad,
   rounding?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
-  const [sh, sw] = pairOf(strides);
   const [kh, kw, c, m] = filter.shape;
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, rounding, true);
-  const dense = dilateSpatial(dy, sh, sw);
-  const top = kh - 1 - info.padInfo.top;
-  const left = kw - 1 - info.padInfo.left;
-  const padded = padOrCrop(dense, top, inputShape[1] + kh - 1 - top - dense.shape[1], left, inputShape[2] + kw - 1 - left - dense.shape[2]);
+  const padded = spreadOverInput(dy, filter.shape, inputShape, strides, info.padInfo);
   const flipped = tf.reverse(filter, [0, 1]).reshape([kh, kw, c * m, 1]) as tf.Tensor4D;
   const perOutput = tf.depthwiseConv2d(padded, flipped, 1, 'valid');
   if (m === 1) return perOutput;
