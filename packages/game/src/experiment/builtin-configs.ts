@@ -164,6 +164,83 @@ const cifar10Quick: ExperimentInput = {
   squeezers: CIFAR_SQUEEZERS.filter((s) => s.label !== 'NLM 13-3-2').map((s) => (s.operatingDelta > 0 ? { ...s, deltas: [0, 0.05, 0.1] } : s)),
 };
 
+/** ImageNet's operating point is delta 0.1 (reference.md section 1); the figures sweep around it. */
+const IMAGENET_DELTAS = [0, 0.05, 0.1, 0.15, 0.2, 0.3];
+
+/** The attack columns of the ImageNet rows with the reference evaluation's ImageNet settings (DeepFool run, JSMA not). */
+const IMAGENET_ATTACKS: ExperimentInput['attacks'] = [
+  { label: 'FGSM', spec: 'fgsm:imagenet' },
+  { label: 'BIM', spec: 'bim:imagenet' },
+  { label: 'CW-inf next', spec: 'cwinf:imagenet', target: 'next' },
+  { label: 'CW-inf LL', spec: 'cwinf:imagenet', target: 'll' },
+  { label: 'DeepFool', spec: 'deepfool:imagenet' },
+  { label: 'CW-2 next', spec: 'cw2:imagenet', target: 'next' },
+  { label: 'CW-2 LL', spec: 'cw2:imagenet', target: 'll' },
+  { label: 'CW-0 next', spec: 'cw0:imagenet', target: 'next' },
+  { label: 'CW-0 LL', spec: 'cw0:imagenet', target: 'll' },
+];
+
+/** The ImageNet squeezers of Feature Squeezing, each randomized with delta 0.1. */
+const IMAGENET_SQUEEZERS: ExperimentInput['squeezers'] = [
+  { label: 'none', specs: [], deltas: [0], operatingDelta: 0 },
+  { label: '5-bit', specs: ['bit-depth:5'], deltas: IMAGENET_DELTAS, operatingDelta: 0.1 },
+  { label: '4-bit', specs: ['bit-depth:4'], deltas: IMAGENET_DELTAS, operatingDelta: 0.1 },
+  { label: 'median 2x2', specs: ['median:2x2'], deltas: IMAGENET_DELTAS, operatingDelta: 0.1 },
+  { label: 'median 3x3', specs: ['median:3x3'], deltas: IMAGENET_DELTAS, operatingDelta: 0.1 },
+  { label: 'NLM 11-3-4', specs: ['nlm:11-3-4'], deltas: IMAGENET_DELTAS, operatingDelta: 0.1 },
+];
+
+/**
+ * ImageNet rows of tables 1-2 (100 seeds, 200 legitimate images as in the paper) on the zoo's
+ * MobileNet v1 0.25. The dataset is a placeholder: `reproduce imagenet` sets it to the user's
+ * `--data-dir` (ImageNet is not embedded). Reports do not print the paper's ImageNet values next to
+ * the run's (the README's "ImageNet rows" section does).
+ */
+const imagenetPaper: ExperimentInput = {
+  name: 'imagenet-paper',
+  roundTo: 'uint8',
+  description: "Mix'n'Squeeze tables 1-2 (ImageNet rows): 100 seeds, 200 legitimate images, R = 200, delta 0.1 (sweep 0-0.3), N up to 50, EOT-PGD against median 2x2",
+  dataset: 'imagenet',
+  paper: 'imagenet',
+  model: 'imagenet-mobilenet-v1-025',
+  seeds: 100,
+  legitimate: 200,
+  repetitions: 200,
+  budgets: [1, 10, 20, 30, 40, 50],
+  m: 200,
+  games: 20,
+  gamesAt: 'operating',
+  attacks: IMAGENET_ATTACKS,
+  squeezers: IMAGENET_SQUEEZERS,
+  adaptive: [
+    // L-inf at BIM's ImageNet budget, 30 draws per step as in the MNIST EOT row: 40 x 30 gradients per seed.
+    { label: 'EOT-PGD (median 2x2)', spec: 'eot-pgd:eps=0.004,step=0.0005,steps=40,k=30', squeezer: 'median 2x2', surface: 'eot:30', runs: 5, samples: 20 },
+  ],
+};
+
+/** About 15 minutes on two cores: 20 seeds, cheap attacks, two squeezers, deltas 0 and 0.1. */
+const imagenetQuick: ExperimentInput = {
+  ...imagenetPaper,
+  name: 'imagenet-quick',
+  description:
+    'reduced ImageNet grid: 20 seeds, 100 legitimate images, R = 10, FGSM/BIM/DeepFool and CW-2 next with 50 iterations x 1 binary step from c = 1 at lr 0.01, squeezers 5-bit and median 2x2 (NLM 11-3-4 left out: about 0.1 s per 224 x 224 call), deltas 0/0.1, N up to 20, 4 games per operating cell, EOT-PGD with k = 5 and 10 steps on 10 seeds',
+  seeds: 20,
+  legitimate: 100,
+  repetitions: 10,
+  budgets: [1, 10, 20],
+  m: 10,
+  games: 4,
+  gamesAt: 'operating',
+  attacks: [
+    { label: 'FGSM', spec: 'fgsm:imagenet' },
+    { label: 'BIM', spec: 'bim:imagenet' },
+    { label: 'DeepFool', spec: 'deepfool:imagenet' },
+    { label: 'CW-2 next', spec: 'cw2:preset=imagenet,iterations=50,binarySteps=1,initialConst=1,lr=0.01', target: 'next' },
+  ],
+  squeezers: IMAGENET_SQUEEZERS.filter((s) => ['none', '5-bit', 'median 2x2'].includes(s.label)).map((s) => (s.operatingDelta > 0 ? { ...s, deltas: [0, 0.1] } : s)),
+  adaptive: [{ label: 'EOT-PGD (median 2x2)', spec: 'eot-pgd:eps=0.004,step=0.001,steps=10,k=5', squeezer: 'median 2x2', surface: 'eot:5', runs: 1, samples: 10 }],
+};
+
 /**
  * The tabular domain: the zoo's penguins network (ONNX for the classification stage) under
  * per-feature noise, alone and before per-feature quantization, against white-box PGD and CW-2, the
@@ -200,6 +277,8 @@ export const BUILTIN_CONFIGS: Readonly<Record<string, ExperimentInput>> = {
   'fashion-mnist-quick': { ...mnistQuick, name: 'fashion-mnist-quick', dataset: 'fashion-mnist', model: 'fashion-mnist', description: 'reduced Fashion-MNIST grid' },
   'cifar10-paper': cifar10Paper,
   'cifar10-quick': cifar10Quick,
+  'imagenet-paper': imagenetPaper,
+  'imagenet-quick': imagenetQuick,
   penguins,
 };
 

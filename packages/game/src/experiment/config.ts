@@ -53,9 +53,11 @@ export const experimentConfig = z
     testSet: z.string().min(1).optional(),
     /**
      * Whose published numbers the reports compare with: the paper's MNIST tables, its CIFAR-10 rows,
-     * or none (a dataset the paper did not evaluate). Default: mnist for the mnist dataset, else none.
+     * its ImageNet rows, or none (a dataset the paper did not evaluate). Only the MNIST values are
+     * printed next to a run's; CIFAR-10 and ImageNet runs say which rows they correspond to.
+     * Default: mnist for the mnist dataset, else none.
      */
-    paper: z.enum(['mnist', 'cifar10', 'none']).optional(),
+    paper: z.enum(['mnist', 'cifar10', 'imagenet', 'none']).optional(),
     model: z.string().min(1),
     /**
      * Master seed (hex, >= 128 bits): every key and attack seed derives from it. Leave it out (the
@@ -117,7 +119,7 @@ export type ExperimentConfig = z.output<typeof experimentConfig>;
 export type ExperimentInput = z.input<typeof experimentConfig>;
 
 /** The published results a run is compared with (see `paper`). */
-export function comparedWith(config: Pick<ExperimentConfig, 'paper' | 'dataset'>): 'mnist' | 'cifar10' | 'none' {
+export function comparedWith(config: Pick<ExperimentConfig, 'paper' | 'dataset'>): 'mnist' | 'cifar10' | 'imagenet' | 'none' {
   return config.paper ?? (config.dataset === 'mnist' ? 'mnist' : 'none');
 }
 

@@ -15,6 +15,12 @@ the test set is named above: the JPEG CIFAR-10 test set is the official test set
 the paper's CIFAR-10 accuracies are not recorded in this repository's reference (it gives the MNIST tables only), so no published value is printed next to these; the comparison that can be made is the operating point (delta 0.05), N = 50, and the shape of figures 8-9; nothing was tuned;
 the attacks are this project's TypeScript implementations with the reference's CIFAR-10 settings (docs/attacks.md);`;
 
+/** The ImageNet counterpart: what differs from the paper's ImageNet rows. */
+export const IMAGENET_FIDELITY_NOTES = `How to read this report: every number is this run's; the paper's ImageNet rows are in the README ("ImageNet rows"), not printed here.
+the model is TensorFlow's MobileNet v1 0.25 at 224 x 224 (imagenet-mobilenet-v1-025, converted from TFLite, 63.46% top-1 on the 1,300 validation images of the shared data), not the paper's MobileNet v1 1.0 (68.36% top-1), so accuracies under attack and the advantage belong to a different, weaker model;
+the test set is named above: seeds and legitimate images are the first correctly classified (resp. first) images of its labels file, centre-cropped to 224 x 224 (docs/data.md), not the paper's images;
+the attacks are this project's TypeScript implementations with the reference's ImageNet settings (docs/attacks.md), differentiated through the model's ONNX gradient graph; nothing was tuned;`;
+
 /** For datasets the paper did not evaluate (Fashion-MNIST, the tabular and signal domains). */
 export function unpublishedNotes(dataset: string, model: string): string {
   return `How to read this report: every number is this run's. The paper did not evaluate \`${dataset}\`, so no published value is printed and no comparison is made; the tables and figures follow the paper's layout so that this run can be read like its MNIST results;
@@ -45,7 +51,9 @@ export function fidelityNotesFor(config: Pick<ExperimentConfig, 'paper' | 'datas
   const notes =
     published === 'cifar10'
       ? forModel(CIFAR10_FIDELITY_NOTES, 'cifar10-resnet8', config.model)
-      : published === 'mnist'
+      : published === 'imagenet'
+        ? forModel(IMAGENET_FIDELITY_NOTES, 'imagenet-mobilenet-v1-025', config.model)
+        : published === 'mnist'
         ? forModel(FIDELITY_NOTES, 'mnist', config.model)
         : unpublishedNotes(config.dataset, config.model);
   return `${notes}\n${precisionNote(config)}`;

@@ -15,7 +15,13 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
   const c = data.config;
   const nMax = Math.max(...c.budgets);
   // The paper's figure numbers: MNIST 5-7, CIFAR-10 8-9 (no heat map).
-  const fig = c.paper === 'cifar10' ? { delta: 8, n: 9, map: 'not in the paper for CIFAR-10' } : { delta: 5, n: 6, map: 'fig. 7' };
+  // ImageNet: the reference records the paper's ImageNet tables only.
+  const fig =
+    c.paper === 'cifar10'
+      ? { delta: 'fig. 8', n: 'fig. 9', map: 'not in the paper for CIFAR-10' }
+      : c.paper === 'imagenet'
+        ? { delta: 'no ImageNet figure in the reference', n: 'no ImageNet figure in the reference', map: 'no ImageNet figure in the reference' }
+        : { delta: 'fig. 5', n: 'fig. 6', map: 'fig. 7' };
   for (const s of c.squeezers.filter((q) => q.deltas.length > 1)) {
     const slug = slugOf(s.label);
     const acc: Point[] = [];
@@ -35,12 +41,12 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
     }
     figures.push({
       name: `accuracy-vs-delta-${slug}`,
-      caption: `Accuracy vs delta, ${s.label} (fig. ${fig.delta}): mean ± sd over R = ${c.repetitions}.`,
+      caption: `Accuracy vs delta, ${s.label} (${fig.delta}): mean ± sd over R = ${c.repetitions}.`,
       svg: await renderSvg(lineChart(`Accuracy vs delta: ${s.label}`, 'delta', 'accuracy', acc, [0, 1])),
     });
     figures.push({
       name: `advantage-vs-delta-${slug}`,
-      caption: `Advantage vs delta at N = ${nMax}, ${s.label} (fig. ${fig.delta}): eq. 6 and measured (Wilson 95% band)${comparedWith(c) === 'mnist' ? "; dashed: the paper's example" : ''}.`,
+      caption: `Advantage vs delta at N = ${nMax}, ${s.label} (${fig.delta}): eq. 6 and measured (Wilson 95% band)${comparedWith(c) === 'mnist' ? "; dashed: the paper's example" : ''}.`,
       svg: await renderSvg(lineChart(`Advantage vs delta (N = ${nMax}): ${s.label}`, 'delta', 'advantage', adv, [0, 1])),
     });
     const vsN: Point[] = [];
@@ -50,7 +56,7 @@ export async function buildFigures(data: ReportData): Promise<Figure[]> {
     }
     figures.push({
       name: `advantage-vs-n-${slug}`,
-      caption: `Advantage vs N at delta ${s.operatingDelta}, ${s.label} (fig. ${fig.n}), eq. 6.`,
+      caption: `Advantage vs N at delta ${s.operatingDelta}, ${s.label} (${fig.n}), eq. 6.`,
       svg: await renderSvg(lineChart(`Advantage vs N (delta ${s.operatingDelta}): ${s.label}`, 'N', 'advantage', vsN, [0, 1])),
     });
   }

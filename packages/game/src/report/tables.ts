@@ -48,7 +48,7 @@ export function accuracyTable(data: ReportData, randomized: boolean): Table {
     });
   return {
     title: randomized ? "Table 2: Mix'n'Squeeze at the operating points, accuracy %" : 'Table 1: feature squeezing without randomness, accuracy %',
-    note: `This run (${{ mnist: 'paper in brackets', cifar10: 'no published CIFAR-10 values in the reference', none: 'the paper did not evaluate this dataset: nothing to compare with' }[published]}), test set: ${data.config.testSet ?? data.config.dataset}. ${randomized ? `Mean ± sd over R = ${data.config.repetitions} repetitions with fresh keys. ` : ''}Adversarial sets: the first ${data.config.seeds} correctly classified test images, attacked on the undefended model${data.config.roundTo === 'uint8' ? ', rounded to the 8-bit grid before evaluation' : ''}.`,
+    note: `This run (${{ mnist: 'paper in brackets', cifar10: 'no published CIFAR-10 values in the reference', imagenet: "the paper's ImageNet rows are not printed here: the README lists them beside this grid's", none: 'the paper did not evaluate this dataset: nothing to compare with' }[published]}), test set: ${data.config.testSet ?? data.config.dataset}. ${randomized ? `Mean ± sd over R = ${data.config.repetitions} repetitions with fresh keys. ` : ''}Adversarial sets: the first ${data.config.seeds} correctly classified test images, attacked on the undefended model${data.config.roundTo === 'uint8' ? ', rounded to the 8-bit grid before evaluation' : ''}.`,
     header,
     rows,
   };

@@ -29,6 +29,7 @@ const BUILTIN: Record<string, [full: string, quick: string]> = {
   mnist: ['mnist-paper', 'mnist-quick'],
   'fashion-mnist': ['fashion-mnist', 'fashion-mnist-quick'],
   cifar10: ['cifar10-paper', 'cifar10-quick'],
+  imagenet: ['imagenet-paper', 'imagenet-quick'],
   // Minutes in full already: --quick runs the same grid.
   penguins: ['penguins', 'penguins'],
 };
@@ -57,6 +58,9 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       if (!names) throw new ParameterError(`reproduce: dataset must be ${Object.keys(BUILTIN).join(', ')}, got '${dataset}'.`);
       if (dataset === 'cifar10' && !opts.dataDir && !opts.config) {
         throw new ParameterError('reproduce cifar10: pass --data-dir <dir> with the CIFAR-10 test set (test_batch.bin, or one folder of PNG/JPEG images per class); CIFAR-10 is not embedded.');
+      }
+      if (dataset === 'imagenet' && !opts.dataDir && !opts.config) {
+        throw new ParameterError('reproduce imagenet: pass --data-dir <dir> with ImageNet validation images (a dataset.txt or val.txt labels file, or WordNet-id class folders); ImageNet is not embedded.');
       }
       // Loaded when needed: models, data and plotting libraries are not part of the CLI's start-up.
       const [{ datasetLabel }, { cliEnvironment }, { runExperiment }, { writeReport }] = await Promise.all([
