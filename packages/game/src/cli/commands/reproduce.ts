@@ -99,6 +99,15 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       store.openRun(runId, settled.config, runtimeVersions());
       const seedNote = { replayed: 'master seed from --seed', config: "master seed from the config", resumed: 'master seed stored with the run', fresh: 'fresh master seed from the OS, shown when the run has finished' }[settled.origin];
       ctx.stderr(`${resumed ? 'resuming' : 'starting'} run ${runId} (${config.description || config.name}; ${seedNote}); results in ${opts.db}\n`);
+      if (!opts.quick && names[0] !== names[1]) {
+        // A rough guide before hours of work: gradient counts and forward passes times measured rates.
+        try {
+          const { estimateCost } = await import('../../experiment/cost-estimate.ts');
+          ctx.stderr(`${await estimateCost(settled.config, registry, env.model, env.test)}\n`);
+        } catch (e) {
+          ctx.stderr(`no cost estimate: ${(e as Error).message}\n`);
+        }
+      }
       const progress = await stageProgress(ctx);
       const started = performance.now();
       try {
