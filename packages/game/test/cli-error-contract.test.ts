@@ -102,7 +102,8 @@ const ROWS: Record<string, readonly Row[]> = {
     { name: 'a missing required option', args: (fx) => ['squeeze', 'median:2x2', '--in', fx('x.npy')], says: /required option '--out <file>'/ },
   ],
   reproduce: [
-    { name: 'an unknown dataset', args: (_fx, w) => ['reproduce', 'imagenet', '--db', join(w, 'r.db')], says: /dataset must be/ },
+    { name: 'an unknown dataset', args: (_fx, w) => ['reproduce', 'svhn', '--db', join(w, 'r.db')], says: /dataset must be/ },
+    { name: 'imagenet without --data-dir', args: (_fx, w) => ['reproduce', 'imagenet', '--quick', '--db', join(w, 'r.db')], says: /reproduce imagenet: pass --data-dir/ },
     { name: 'a missing --config', args: (fx, w) => ['reproduce', 'mnist', '--config', fx('nope.yaml'), '--db', join(w, 'r.db')], says: /nope\.yaml/ },
     { name: 'a malformed --config', args: (fx, w) => ['reproduce', 'mnist', '--config', fx('bad.json'), '--db', join(w, 'r.db')], says: /bad\.json/ },
     { name: 'an unknown --adversary', args: (_fx, w) => ['reproduce', 'mnist', '--quick', '--adversary', 'oracle', '--db', join(w, 'r.db')], says: /unknown adversary 'oracle'/ },

@@ -35,16 +35,16 @@ const BUILTIN: Record<string, [full: string, quick: string]> = {
 };
 
 /**
- * `mixnsqueeze reproduce <mnist|fashion-mnist|cifar10> [--quick] [--data-dir <dir>] [--model <id|path>]`:
+ * `mixnsqueeze reproduce <mnist|fashion-mnist|cifar10|imagenet|penguins> [--quick] [--data-dir <dir>] [--model <id|path>]`:
  * runs the paper's evaluation grid (or a config file), storing every cell as it finishes (an interrupted run resumes), then writes
  * the report.
  */
 export function registerReproduceCommand(program: Command, ctx: CliContext): void {
   program
     .command('reproduce')
-    .description("run the paper's evaluation (tables 1-3, figures 5-7; CIFAR-10: tables 1-2, figures 8-9) and write the report; resumes where it stopped")
-    .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
-    .option('--data-dir <dir>', 'the test data: required for cifar10 (official binary batches, or class folders of PNG/JPEG); for the others, a folder replacing the built-in data')
+    .description("run the paper's evaluation (tables 1-3, figures 5-7; CIFAR-10: tables 1-2, figures 8-9; ImageNet: tables 1-2) and write the report; resumes where it stopped")
+    .argument('<dataset>', 'mnist, fashion-mnist, cifar10, imagenet or penguins')
+    .option('--data-dir <dir>', 'the test data: required for cifar10 (official binary batches, or class folders of PNG/JPEG) and imagenet (a dataset.txt/val.txt labels file, or WordNet-id class folders); for the others, a folder replacing the built-in data')
     .option('--model <id|path>', "zoo id, model.json or .onnx replacing the config's model (attacks need a differentiable tfjs model)")
     .option('--quick', 'the reduced grid (minutes on two cores) instead of the full protocol')
     .option('--config <file>', 'an experiment config (.json/.yaml) instead of the built-in grid')
