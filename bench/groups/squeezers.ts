@@ -11,34 +11,39 @@ function images(n: number, h: number, w: number, c: number): Batch {
   return { data, shape: [n, h, w, c] };
 }
 
-const CASES: readonly { specs: string[]; gray: boolean; color: boolean }[] = [
+const CASES: readonly { specs: string[]; gray: boolean; color: boolean; imagenet?: boolean }[] = [
   { specs: ['bit-depth:1'], gray: true, color: true },
-  { specs: ['bit-depth:5'], gray: true, color: true },
-  { specs: ['median:2x2'], gray: true, color: true },
-  { specs: ['median:3x3'], gray: true, color: true },
+  { specs: ['bit-depth:5'], gray: true, color: true, imagenet: true },
+  { specs: ['median:2x2'], gray: true, color: true, imagenet: true },
+  { specs: ['median:3x3'], gray: true, color: true, imagenet: true },
   { specs: ['median:5x5'], gray: true, color: false },
-  { specs: ['nlm:11-3-4'], gray: true, color: true },
+  { specs: ['nlm:11-3-4'], gray: true, color: true, imagenet: true },
   { specs: ['nlm:13-3-2'], gray: false, color: true },
   { specs: ['uniform:0.5'], gray: true, color: true },
   { specs: ['gaussian:0.1'], gray: true, color: false },
   { specs: ['uniform:0.5', 'median:2x2'], gray: true, color: true },
+  { specs: ['uniform:0.1', 'median:2x2'], gray: false, color: false, imagenet: true },
 ];
 
-/** Throughput of every squeezer and randomizer on 1,000 28x28x1 and 100 32x32x3 images, one thread. */
+/**
+ * Throughput of every squeezer and randomizer on 1,000 28x28x1 and 100 32x32x3 images, and of
+ * ImageNet's squeezers on 8 224x224x3 images, one thread.
+ */
 export const squeezersBench: BenchGroup = {
   name: 'squeezers',
   description: 'squeezer and randomizer throughput, single thread',
   async run(report) {
     const registry = new Registry().use(squeezersPlugin);
-    const sets: { name: string; x: Batch; space: FeatureSpace; gray: boolean }[] = [
-      { name: '28x28x1', x: images(1000, 28, 28, 1), space: imageSpace(28, 28, 1), gray: true },
-      { name: '32x32x3', x: images(100, 32, 32, 3), space: imageSpace(32, 32, 3), gray: false },
+    const sets: { name: string; x: Batch; space: FeatureSpace; kind: 'gray' | 'color' | 'imagenet' }[] = [
+      { name: '28x28x1', x: images(1000, 28, 28, 1), space: imageSpace(28, 28, 1), kind: 'gray' },
+      { name: '32x32x3', x: images(100, 32, 32, 3), space: imageSpace(32, 32, 3), kind: 'color' },
+      { name: '224x224x3', x: images(8, 224, 224, 3), space: imageSpace(224, 224, 3), kind: 'imagenet' },
     ];
     const keys = derivedKeys('2a'.repeat(32));
     let uniformRate = 0;
     for (const set of sets) {
       for (const c of CASES) {
-        if (set.gray ? !c.gray : !c.color) continue;
+        if (!(set.kind === 'gray' ? c.gray : set.kind === 'color' ? c.color : c.imagenet)) continue;
         const ts = c.specs.map((s) => registry.transform(s));
         const n = set.x.shape[0]!;
         const rate = await throughput(n, () => {
@@ -47,7 +52,7 @@ export const squeezersBench: BenchGroup = {
           return y;
         });
         report({ bench: 'squeezers', case: `${c.specs.join(' -> ')} ${set.name}`, batch: n, workers: 1, images_per_s: rate });
-        if (set.gray && c.specs.length === 1 && c.specs[0] === 'uniform:0.5') uniformRate = rate;
+        if (set.kind === 'gray' && c.specs.length === 1 && c.specs[0] === 'uniform:0.5') uniformRate = rate;
       }
     }
     // The randomizer's cost relative to one CNN forward pass, measured side by side: the shipped
