@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { FileAccessError, FormatError, ParameterError } from '@mixnsqueeze/core';
 import { z } from 'zod';
+import { HEX_SEED } from './master-seed.ts';
 
 const attackEntry = z.strictObject({
   /** Column name in tables, e.g. `CW-2 next`. */
@@ -64,7 +65,7 @@ export const experimentConfig = z
      * built-in configs do): each run then draws a fresh one from the OS, stores it with the run and
      * shows it in the report once the run has finished; `reproduce --seed <hex>` replays a run.
      */
-    seed: z.string().regex(/^[0-9a-fA-F]{32,}$/, 'a hex string of at least 32 digits').optional(),
+    seed: z.string().regex(HEX_SEED, 'a hex string of at least 32 digits').optional(),
     /** Attack seeds: the first `seeds` correctly classified test images. */
     seeds: z.number().int().min(1),
     /** Test images for legitimate accuracy. */

@@ -1,7 +1,8 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { ParameterError } from '@mixnsqueeze/core';
 
-const HEX_SEED = /^[0-9a-fA-F]{32,}$/;
+/** A master seed as written: at least 32 hex digits (128 bits). */
+export const HEX_SEED = /^[0-9a-fA-F]{32,}$/;
 
 /**
  * A fresh 128-bit master seed from the OS CSPRNG, as 32 hex digits. Every run draws its own: a key
@@ -14,7 +15,7 @@ export function freshMasterSeed(): string {
 /** Validates a master seed given by the user (`--seed <hex>`, a config's `seed`): at least 128 bits of hex. */
 export function parseMasterSeed(flag: string, value: string): string {
   if (!HEX_SEED.test(value)) {
-    throw new ParameterError(`${flag}: expected a master seed of at least 32 hex digits (128 bits), got '${value.length > 80 ? `${value.slice(0, 80)}...` : value}'. Copy it from the report of the run to replay.`);
+    throw new ParameterError(`${flag}: expected a master seed of at least 32 hex digits (128 bits), got '${value}'. Copy it from the report of the run to replay.`);
   }
   return value.toLowerCase();
 }

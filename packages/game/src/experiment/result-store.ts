@@ -174,11 +174,6 @@ export class ResultStore {
     return { result, cached: false };
   }
 
-  /** Whether the run finished every stage (its `done` cell exists). */
-  finished(runId: string): boolean {
-    return this.cell(runId, 'done') !== undefined;
-  }
-
   /** Closes the database. */
   close(): void {
     this.#db.close();

@@ -3,7 +3,7 @@ import { type ExperimentConfig } from './config.ts';
 import { freshMasterSeed, parseMasterSeed } from './master-seed.ts';
 import { type ResultStore } from './result-store.ts';
 import { runIdOf } from './run-id.ts';
-import { type SeededConfig } from './runner.ts';
+import { type SeededConfig, cellKey } from './runner.ts';
 
 /** A run about to start or resume: its config with the master seed settled, its id, and where the seed came from. */
 export interface SettledRun {
@@ -36,7 +36,7 @@ export function settleRun(store: ResultStore, config: ExperimentConfig, seedFlag
   if (seedFlag !== undefined) return settled(parseMasterSeed('--seed', seedFlag), 'replayed');
   if (config.seed !== undefined) return settled(config.seed, 'config');
   const grid = gridOf(config);
-  const unfinished = store.runs().filter((r) => !store.finished(r.id) && gridOf(r.config) === grid);
+  const unfinished = store.runs().filter((r) => store.cell(r.id, cellKey.done()) === undefined && gridOf(r.config) === grid);
   const last = unfinished[unfinished.length - 1];
   const stored = (last?.config as { seed?: unknown } | undefined)?.seed;
   if (typeof stored === 'string') return settled(stored, 'resumed');
