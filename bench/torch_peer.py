@@ -1,7 +1,13 @@
 #!/usr/bin/python3
 """PyTorch peer of the two headline cases of `npm run bench -- attacks`.
 
-Usage: /usr/bin/python3 bench/torch_peer.py DIR CASE [--eot stacked|looped]
+Usage: /usr/bin/python3 bench/torch_peer.py DIR CASE [--eot stacked|looped] [--threads N] [--adam torch|inplace]
+       [--layout nchw|channels-last] [--jit] [--no-mkldnn]
+
+The options are the variants tried while looking for the fastest peer (docs/benchmarks.md, `attacks`);
+the defaults are the fastest that were measured. The BLAS that torch's Linear layers run on matters
+most: Debian's python3-torch links libblas.so.3, which is netlib's reference BLAS unless an optimized
+one is installed (`apt-get install -y libopenblas0-openmp`); the script reports which one it loaded.
 
 DIR holds what the TypeScript group wrote: the shipped MNIST CNN's weights as tfjs stores them
 (<layer>_kernel.npy / <layer>_bias.npy: conv kernels kh x kw x in x out, dense kernels in x out,
@@ -37,9 +43,22 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-torch.set_num_threads(2)
-
 CLASSES = 10
+
+
+def option(args: list, name: str, default: str) -> str:
+    return args[args.index(name) + 1] if name in args else default
+
+
+def loaded_blas() -> str:
+    """The libblas.so.3 this process mapped (netlib reference or an optimized one), from /proc/self/maps."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line and "/" in line}
+    except OSError:
+        return "unknown"
+    named = sorted(os.path.realpath(p) for p in paths)
+    return ", ".join(p for p in named if "openblas" in p or "blis" in p or "mkl" in p) or ", ".join(named) or "none"
 
 
 def carlini_cnn(d: Path) -> nn.Module:
@@ -77,7 +96,24 @@ def median2x2(x: torch.Tensor) -> torch.Tensor:
     return windows.kthvalue(3, dim=-1).values
 
 
-def cw2(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, iterations=100, const=1e-3, lr=0.01, kappa=10.0):
+class InplaceAdam:
+    """torch.optim.Adam's update (PyTorch's form: bias-corrected moments, eps outside the sqrt) in a few in-place ops."""
+
+    def __init__(self, p: torch.Tensor, lr: float, b1=0.9, b2=0.999, eps=1e-8):
+        self.p, self.lr, self.b1, self.b2, self.eps, self.t = p, lr, b1, b2, eps, 0
+        self.m, self.v, self.denom = torch.zeros_like(p), torch.zeros_like(p), torch.empty_like(p)
+
+    @torch.no_grad()
+    def step(self, g: torch.Tensor) -> None:
+        self.t += 1
+        self.m.mul_(self.b1).add_(g, alpha=1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+        bc2 = (1 - self.b2 ** self.t) ** 0.5
+        torch.sqrt(self.v, out=self.denom).div_(bc2).add_(self.eps)
+        self.p.addcdiv_(self.m, self.denom, value=-self.lr / (1 - self.b1 ** self.t))
+
+
+def cw2(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, adam="torch", iterations=100, const=1e-3, lr=0.01, kappa=10.0):
     """One binary step of l2_attack.py on [0, 1] (boxmin 0, boxmax 1); failures return mid-grey as theirs."""
     n = x.shape[0]
     targets = (labels + 1) % CLASSES
@@ -87,7 +123,7 @@ def cw2(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, iterations=100,
     timg = torch.atanh((x - boxplus) / boxmul * 0.999999)
     orig = torch.tanh(timg) * boxmul + boxplus
     modifier = torch.zeros_like(x, requires_grad=True)
-    opt = torch.optim.Adam([modifier], lr=lr)
+    opt = torch.optim.Adam([modifier], lr=lr) if adam == "torch" else InplaceAdam(modifier, lr)
     c = torch.full((n,), const)
     best_l2 = torch.full((n,), float("inf"))
     best = torch.full_like(x, boxplus)  # l2_attack.py's o_bestattack = zeros on [-0.5, 0.5]
@@ -98,9 +134,12 @@ def cw2(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, iterations=100,
         real = (tlab * out).sum(1)
         other = ((1 - tlab) * out - tlab * 10000).amax(1)
         loss = l2.sum() + (c * torch.clamp(other - real + kappa, min=0)).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if adam == "torch":
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        else:
+            opt.step(torch.autograd.grad(loss, modifier)[0])
         with torch.no_grad():  # keep the best of the iterates just evaluated (before the step), as theirs
             sc = out.clone()
             sc[rows, targets] -= kappa
@@ -149,9 +188,19 @@ def main() -> None:
     if len(args) < 2 or args[1] not in ("cw2", "eot-pgd"):
         sys.exit("usage: /usr/bin/python3 bench/torch_peer.py DIR cw2|eot-pgd [--eot stacked|looped]")
     d, case = Path(args[0]), args[1]
-    eot = args[args.index("--eot") + 1] if "--eot" in args else "looped"
+    eot = option(args, "--eot", "looped")
+    threads = int(option(args, "--threads", "2"))
+    adam = option(args, "--adam", "torch")
+    layout = option(args, "--layout", "nchw")
+    torch.set_num_threads(threads)
+    torch.backends.mkldnn.enabled = "--no-mkldnn" not in args
     model = carlini_cnn(d)
     x = torch.from_numpy(np.load(d / "x.npy").astype(np.float32)).reshape(-1, 1, 28, 28)  # C = 1: NHWC = NCHW
+    if layout == "channels-last":
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    if "--jit" in args:
+        model = torch.jit.trace(model, x[:10])
     labels = torch.from_numpy(np.load(d / "labels.npy").astype(np.int64))
     with torch.no_grad():
         logit_diff = float((model(x) - torch.from_numpy(np.load(d / "logits.npy"))).abs().max())
@@ -163,13 +212,14 @@ def main() -> None:
     torch.autograd.grad(model(median2x2(w)).sum(), w)
     t0 = time.perf_counter()
     if case == "cw2":
-        success, gradient = cw2(model, x, labels)
+        success, gradient = cw2(model, x, labels, adam)
     else:
         success, gradient = eot_pgd(model, x, labels, stacked=eot == "stacked")
     seconds = time.perf_counter() - t0
     print(json.dumps({
         "case": case, "seconds": seconds, "gradient": gradient, "success": success, "n": int(x.shape[0]),
         "eot": eot if case == "eot-pgd" else None, "threads": torch.get_num_threads(), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"], "torch": torch.__version__,
+        "adam": adam if case == "cw2" else None, "layout": layout, "jit": "--jit" in args, "mkldnn": torch.backends.mkldnn.enabled, "blas": loaded_blas(),
         "logit_max_abs_diff": logit_diff, "median_max_abs_diff": median_diff,
     }))
 

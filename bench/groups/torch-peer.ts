@@ -51,6 +51,11 @@ export class TorchPeer {
     this.#dir = dir;
   }
 
+  /** The directory of .npy files bench/torch_peer.py reads (to run its variants by hand). */
+  get dir(): string {
+    return this.#dir;
+  }
+
   static async prepare(modelJson: string, space: FeatureSpace, x: Batch, labels: Int32Array, logits: Batch): Promise<TorchPeer> {
     const dir = mkdtempSync(join(tmpdir(), 'mns-torch-peer-'));
     const write = (name: string, b: Batch) => writeFileSync(join(dir, `${name}.npy`), encodeNpy(b));
