@@ -22,5 +22,6 @@ export { runExperiment, type EvalCell, type ExperimentEnvironment, type SeededCo
 export { loadReportData, type ReportData } from './report/report-data.ts';
 export { writeReport } from './report/render-report.ts';
 export { main, buildProgram, type MainIo } from './cli/main.ts';
-export { builtinRegistry, loadPlugins, type CliContext } from './cli/context.ts';
+export { loadPlugins, type CliContext } from './cli/context.ts';
+export { builtinRegistry } from './cli/builtin-registry.ts';
 export { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, reportError } from './cli/exit.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UnknownComponentError, derivedKeys } from '@mixnsqueeze/core';
 import { EvCsaGame } from '../src/game/ev-csa-game.ts';
 import { poolTruth } from '../src/game/truth.ts';
-import { builtinRegistry } from '../src/cli/context.ts';
+import { builtinRegistry } from '../src/cli/builtin-registry.ts';
 import { parseConfig } from '../src/experiment/config.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
 import { type ExperimentEnvironment, runExperiment } from '../src/experiment/runner.ts';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Adversary, type GameOutcome, ParameterError, derivedKeys } from '@mixnsqueeze/core';
 import { EvCsaGame } from '../src/game/ev-csa-game.ts';
 import { poolTruth } from '../src/game/truth.ts';
-import { builtinRegistry } from '../src/cli/context.ts';
+import { builtinRegistry } from '../src/cli/builtin-registry.ts';
 import { AdversaryHost } from '../src/isolation/adversary-host.ts';
 import { AdversaryProcessError } from '../src/isolation/adversary-process-error.ts';
 import { IsolatedAdversary } from '../src/isolation/isolated-adversary.ts';

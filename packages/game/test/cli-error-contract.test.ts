@@ -95,6 +95,7 @@ const ROWS: Record<string, readonly Row[]> = {
     { name: 'a plugin that never finishes loading', args: () => ['--plugin', plugin('never-settles'), 'list'], env: { MIXNSQUEEZE_PLUGIN_TIMEOUT: '0.5' }, says: /did not finish loading within 0\.5 s/ },
     { name: 'a plugin that throws while imported', args: () => ['--plugin', plugin('throws-on-import'), 'list'], says: /cannot be loaded: plugin initialisation failed/ },
     { name: 'a missing plugin module', args: (fx) => ['--plugin', fx('nope.mjs'), 'list'], says: /does not exist/ },
+    { name: 'a plugin package that is not installed', args: () => ['--plugin', 'mixnsqueeze-plugin-not-installed', 'list'], says: /neither a file nor a package installed where the command runs/ },
     { name: 'a bad MIXNSQUEEZE_PLUGIN_TIMEOUT', args: () => ['--plugin', plugin('never-settles'), 'list'], env: { MIXNSQUEEZE_PLUGIN_TIMEOUT: 'soon' }, says: /MIXNSQUEEZE_PLUGIN_TIMEOUT/ },
     { name: 'an unknown command', args: () => ['frobnicate'], says: /unknown command 'frobnicate'/ },
     { name: 'an unknown option', args: () => ['list', '--colour'], says: /unknown option '--colour'/ },

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../src/cli/context.ts';
+import { builtinRegistry } from '../src/cli/builtin-registry.ts';
 import { builtinConfig } from '../src/experiment/builtin-configs.ts';
 import { gradientsPerSeed } from '../src/experiment/cost-estimate.ts';
 import { IMAGENET_FIDELITY_NOTES, fidelityNotesFor } from '../src/report/fidelity-notes.ts';

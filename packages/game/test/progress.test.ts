@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../src/cli/context.ts';
+import { builtinRegistry } from '../src/cli/builtin-registry.ts';
 import { stageProgress } from '../src/cli/progress.ts';
 
 describe('stage progress without a terminal', () => {

@@ -1,11 +1,8 @@
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { FileAccessError, type Plugin, PluginError, Registry, isMixnsqueezeError } from '@mixnsqueeze/core';
-import { squeezersPlugin } from '@mixnsqueeze/squeezers';
-import { attacksPlugin } from '@mixnsqueeze/attacks';
-import { gamePlugin } from '../plugin.ts';
+import type { Plugin, Registry } from '@mixnsqueeze/core';
+import { PluginError, isMixnsqueezeError } from '@mixnsqueeze/core/errors';
 import { importWithin, pluginTimeoutSeconds } from './plugin-timeout.ts';
+import { locatePlugin } from './plugin-location.ts';
 import { recordPluginModule } from '../isolation/plugin-modules.ts';
 
 /** What every command gets: output streams and the registry with built-in and user plugins. */
@@ -26,26 +23,21 @@ export interface CliContext {
   registry(): Promise<Registry>;
 }
 
-/** The built-in plugins every registry starts with. */
-export function builtinRegistry(): Registry {
-  return new Registry().use(squeezersPlugin).use(attacksPlugin).use(gamePlugin);
-}
-
 const isPlugin = (v: unknown): v is Plugin =>
   typeof v === 'object' && v !== null && typeof (v as Plugin).name === 'string' && typeof (v as Plugin).register === 'function';
 
 /**
- * Loads `--plugin` modules and uses every Plugin they export (default or named). A module that
+ * Loads `--plugin` modules (paths, or names of installed packages: {@link locatePlugin}) and uses every Plugin they export (default or named). A module that
  * fails to import, takes longer than the plugin timeout, exports no plugin, throws in `register`
  * or registers a malformed component is a typed error naming the module.
  */
 export async function loadPlugins(registry: Registry, paths: readonly string[]): Promise<Registry> {
   const seconds = pluginTimeoutSeconds();
   for (const p of paths) {
-    if (!existsSync(p)) throw new FileAccessError(`plugin '${p}' cannot be loaded: the file does not exist. Pass a path to an ES module.`);
+    const file = await locatePlugin(p);
     let mod: Record<string, unknown>;
     try {
-      mod = await importWithin(pathToFileURL(resolve(p)).href, p, seconds);
+      mod = await importWithin(pathToFileURL(file).href, p, seconds);
     } catch (e) {
       if (isMixnsqueezeError(e)) throw e;
       const msg = e instanceof Error ? e.message : String(e);
@@ -57,7 +49,7 @@ export async function loadPlugins(registry: Registry, paths: readonly string[]):
     }
     for (const plugin of plugins) registry.use(plugin);
     // The adversary process loads the same module to find the plugin's adversaries.
-    recordPluginModule(registry, p);
+    recordPluginModule(registry, file);
   }
   return registry;
 }

@@ -1,4 +1,4 @@
-import { LimitError, ParameterError } from '@mixnsqueeze/core';
+import { LimitError, ParameterError } from '@mixnsqueeze/core/errors';
 
 /**
  * A count option's value: digits only, a positive safe integer, at most `max` when given (with

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { isMixnsqueezeError } from '@mixnsqueeze/core';
+import { isMixnsqueezeError } from '@mixnsqueeze/core/errors';
 import { clipMessage } from './clip.ts';
 
 /** Exit statuses: 0 ok, 1 internal failure (a bug: please report), 2 bad input or usage. */

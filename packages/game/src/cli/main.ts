@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { type CliContext, builtinRegistry, loadPlugins } from './context.ts';
+import type { Registry } from '@mixnsqueeze/core';
+import { type CliContext, loadPlugins } from './context.ts';
 import { commanderErrorLine, reportError } from './exit.ts';
 import { checkOutputOptions } from './output-options.ts';
 import { streamWriter } from './stream-writer.ts';
@@ -39,7 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
     .description("Randomized feature squeezing (Mix'n'Squeeze) and adaptive-attack evaluation")
     .version('0.1.0')
     .addOption(
-      new Option('--plugin <module>', 'ES module exporting a plugin to use() (repeatable)')
+      new Option('--plugin <module>', 'ES module file or installed package exporting a plugin to use() (repeatable)')
         .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
         .default([]),
     )
@@ -58,7 +59,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
   const stderr = io.stderr ?? streamWriter(process.stderr);
   const notes = new HeldLines(stderr);
   let program: Command | undefined;
-  let registry: Promise<ReturnType<typeof builtinRegistry>> | undefined;
+  let registry: Promise<Registry> | undefined;
   const ctx: CliContext = {
     // Output means the inputs were accepted: the notes before it are shown first.
     stdout: (s) => {
@@ -68,7 +69,9 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     stderr: notes.line,
     accept: notes.accept,
     interactive: io.interactive ?? Boolean(process.stderr.isTTY),
-    registry: () => (registry ??= loadPlugins(builtinRegistry(), (program?.opts().plugin as string[]) ?? [])),
+    // The built-in components (and the libraries behind them) load on first use, not at start-up.
+    registry: () =>
+      (registry ??= import('./builtin-registry.ts').then(({ builtinRegistry }) => loadPlugins(builtinRegistry(), (program?.opts().plugin as string[]) ?? []))),
   };
   try {
     program = buildProgram(ctx);

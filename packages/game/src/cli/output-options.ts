@@ -1,5 +1,4 @@
-import { type Command } from 'commander';
-import { checkOutputPath } from '@mixnsqueeze/core';
+import type { Command } from 'commander';
 
 /**
  * Options that name where a command writes, and the commands they are outputs of (`*`: every
@@ -10,11 +9,13 @@ const OUTPUT_OPTIONS: Record<string, '*' | readonly string[]> = { out: '*', cach
 
 /**
  * Checks every output path of the command about to run before it does any work (see
- * {@link checkOutputPath}): a bad `--out` fails in a second, not after an hour of attacks, and
+ * `checkOutputPath` of `@mixnsqueeze/core`): a bad `--out` fails in a second, not after an hour of attacks, and
  * never as a hang under /proc.
  */
 export async function checkOutputOptions(cmd: Command): Promise<void> {
   const values = cmd.opts() as Record<string, unknown>;
+  // Loaded here, not at the top: the core is not part of the CLI's start-up (--version, --help).
+  const { checkOutputPath } = await import('@mixnsqueeze/core');
   for (const option of cmd.options) {
     const key = option.attributeName();
     const value = values[key];

@@ -1,4 +1,4 @@
-import { ParameterError, PluginError } from '@mixnsqueeze/core';
+import { ParameterError, PluginError } from '@mixnsqueeze/core/errors';
 
 /** Seconds a `--plugin` module may take to load before the command fails (see docs/plugins.md). */
 export const DEFAULT_PLUGIN_TIMEOUT_S = 30;

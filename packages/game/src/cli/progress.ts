@@ -1,4 +1,4 @@
-import { type CliContext } from './context.ts';
+import type { CliContext } from './context.ts';
 
 /** Seconds between progress lines when stderr is not a terminal. */
 const LINE_EVERY_S = 60;

@@ -1,5 +1,5 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { ParameterError } from '@mixnsqueeze/core';
+import { ParameterError } from '@mixnsqueeze/core/errors';
 
 /** A master seed as written: at least 32 hex digits (128 bits). */
 export const HEX_SEED = /^[0-9a-fA-F]{32,}$/;

@@ -1,5 +1,6 @@
 import { type Registry, UnknownComponentError } from '@mixnsqueeze/core';
-import { builtinRegistry, loadPlugins } from '../cli/context.ts';
+import { loadPlugins } from '../cli/context.ts';
+import { builtinRegistry } from '../cli/builtin-registry.ts';
 import { publicModel } from './public-model.ts';
 import { OracleError, remoteView } from './remote-view.ts';
 import { type ToChild, type ToParent, firstLine } from './wire.ts';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Registry } from '@mixnsqueeze/core';
+import type { Registry } from '@mixnsqueeze/core';
 
 const modules = new WeakMap<Registry, string[]>();
 

@@ -1,7 +1,9 @@
 import { type Classifier, type KeySchedule, type Randomizer, type Registry, type Squeezer, derivedKeys, isRandomizer, osKeys } from '@mixnsqueeze/core';
 import { defend } from '@mixnsqueeze/squeezers';
+// Commands import this module inside their actions (`await import`): the libraries it loads are
+// not part of the CLI's start-up.
 import type { ExecutionProvider, TfjsBackendName } from '@mixnsqueeze/backends';
-import { type CliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
 
 /** Options shared by the commands that run a (defended) model. */
 export interface ModelOptions {

@@ -1,14 +1,14 @@
-import { type Command } from 'commander';
-import { type Batch, type FeatureSpace, derivedKeys, gatherRows, isRandomizer } from '@mixnsqueeze/core';
+import type { Command } from 'commander';
+import type { Batch, FeatureSpace } from '@mixnsqueeze/core';
 import { freshMasterSeed, parseMasterSeed } from '../../experiment/master-seed.ts';
-import { type CliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
 
 const SHADES = ' .:-=+*#%@';
 
 /** The first test digit of each requested class (official MNIST test order), as a batch N x 28 x 28 x 1. */
 async function mnistDigits(classes: readonly number[]): Promise<{ x: Batch; space: FeatureSpace }> {
-  // Loaded when needed: the backends (tfjs) are not part of the CLI's start-up.
-  const { loadMnist } = await import('@mixnsqueeze/backends');
+  // Loaded when needed: the libraries are not part of the CLI's start-up.
+  const [{ loadMnist }, { gatherRows }] = await Promise.all([import('@mixnsqueeze/backends'), import('@mixnsqueeze/core')]);
   const test = loadMnist('test');
   return { x: gatherRows(test.x, classes.map((c) => test.labels.indexOf(c))), space: test.space };
 }
@@ -51,6 +51,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     .action(async (opts: { seed?: string }) => {
       const seed = opts.seed !== undefined ? parseMasterSeed('--seed', opts.seed) : freshMasterSeed();
       const registry = await ctx.registry();
+      const { derivedKeys, isRandomizer } = await import('@mixnsqueeze/core');
       const { x, space } = await mnistDigits([0, 3, 7]);
       const pipelines = [[], ['bit-depth:1'], ['median:2x2'], ['uniform:0.2', 'bit-depth:1'], ['uniform:0.5', 'median:2x2']];
       const run = (specs: readonly string[], seed: string): Batch => {

@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
-import { type Batch, type Classifier, argmaxRows, checkShape, sliceBatch } from '@mixnsqueeze/core';
-import { type CliContext } from '../context.ts';
+import type { SingleBar } from 'cli-progress';
+import type { Batch, Classifier } from '@mixnsqueeze/core';
+import type { CliContext } from '../context.ts';
 import { atMostSamples, positiveCount } from '../counts.ts';
-import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
+import type { ModelOptions } from './defended-model.ts';
 
 interface EvaluateOptions extends ModelOptions {
   dataset: string;
@@ -18,6 +18,7 @@ const collect = (value: string, prior: string[]): string[] => [...prior, value];
 const CHUNK = 1000;
 
 async function accuracy(model: Classifier, x: Batch, labels: Int32Array, progress?: SingleBar): Promise<number> {
+  const { argmaxRows, sliceBatch } = await import('@mixnsqueeze/core');
   let correct = 0;
   for (let i = 0; i < labels.length; i += CHUNK) {
     const pred = argmaxRows(await model.predict(sliceBatch(x, i, i + CHUNK)));
@@ -49,6 +50,7 @@ export function registerEvaluateCommand(program: Command, ctx: CliContext): void
     .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider for .onnx models').choices(['cpu', 'cuda', 'webgpu']))
     .action(async (opts: EvaluateOptions) => {
       const limit = opts.limit === undefined ? undefined : positiveCount('--limit', opts.limit);
+      const { loadDefendedModel, releaseModel } = await import('./defended-model.ts');
       const { model, defended, specs } = await loadDefendedModel(ctx, opts);
       try {
         const { loadDataset, takeSamples } = await import('@mixnsqueeze/backends');
@@ -58,10 +60,11 @@ export function registerEvaluateCommand(program: Command, ctx: CliContext): void
         });
         if (limit !== undefined) atMostSamples('--limit', limit, all.labels.length, opts.dataset);
         const data = takeSamples(all, limit);
+        const { checkShape } = await import('@mixnsqueeze/core');
         checkShape(model.space, data.x, `dataset '${opts.dataset}'`);
         ctx.accept?.();
         const n = data.labels.length;
-        const bar = ctx.interactive ? new SingleBar({ format: 'evaluate [{bar}] {value}/{total} predictions', stream: process.stderr }) : undefined;
+        const bar = ctx.interactive ? new (await import('cli-progress')).SingleBar({ format: 'evaluate [{bar}] {value}/{total} predictions', stream: process.stderr }) : undefined;
         bar?.start(n * (specs.length > 0 ? 2 : 1), 0);
         const clean = await accuracy(model, data.x, data.labels, bar);
         const withDefense = specs.length > 0 ? await accuracy(defended, data.x, data.labels, bar) : undefined;

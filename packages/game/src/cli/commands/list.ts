@@ -1,6 +1,6 @@
-import { type Command } from 'commander';
-import { type ComponentInfo } from '@mixnsqueeze/core';
-import { type CliContext } from '../context.ts';
+import type { Command } from 'commander';
+import type { ComponentInfo } from '@mixnsqueeze/core';
+import type { CliContext } from '../context.ts';
 
 interface JsonSchemaProperty {
   type?: string;

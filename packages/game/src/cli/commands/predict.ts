@@ -1,19 +1,19 @@
 import { type Command, Option } from 'commander';
-import { type Batch, ParameterError, argmaxRows, checkBatch, readBatchFile } from '@mixnsqueeze/core';
-import { type CliContext } from '../context.ts';
-import { type ModelOptions, loadDefendedModel, releaseModel } from './defended-model.ts';
+import type { Batch } from '@mixnsqueeze/core';
+import { ParameterError } from '@mixnsqueeze/core/errors';
+import type { CliContext } from '../context.ts';
+import type { ModelOptions } from './defended-model.ts';
 
 interface PredictOptions extends ModelOptions {
   in: string;
   json?: boolean;
 }
 
-function predictionLines(logits: Batch, names?: readonly string[]): string {
-  return Array.from(argmaxRows(logits), (l) => (names ? `${l}\t${names[l]}\n` : `${l}\n`)).join('');
+function predictionLines(labels: Int32Array, names?: readonly string[]): string {
+  return Array.from(labels, (l) => (names ? `${l}\t${names[l]}\n` : `${l}\n`)).join('');
 }
 
-function predictionJson(model: string, defense: readonly string[], logits: Batch, names?: readonly string[]): Record<string, unknown> {
-  const labels = argmaxRows(logits);
+function predictionJson(model: string, defense: readonly string[], logits: Batch, labels: Int32Array, names?: readonly string[]): Record<string, unknown> {
   const k = logits.shape[1]!;
   return {
     model,
@@ -42,6 +42,7 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
     .option('--backend <name>', 'tfjs backend: node-gpu | node | wasm | cpu (default: fastest available)')
     .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider for .onnx models').choices(['cpu', 'cuda', 'webgpu']))
     .action(async (opts: PredictOptions) => {
+      const [{ argmaxRows, checkBatch, readBatchFile }, { loadDefendedModel, releaseModel }] = await Promise.all([import('@mixnsqueeze/core'), import('./defended-model.ts')]);
       const x = await readBatchFile(opts.in);
       if (x.shape.length < 2 || x.shape[0] === 0) {
         throw new ParameterError(`${opts.in}: expected a batch of shape [N, ...] with N >= 1, got [${x.shape.join(', ')}].`);
@@ -50,7 +51,8 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
       try {
         checkBatch(defended.space, x, opts.in);
         const logits = await defended.predict(x);
-        ctx.stdout(opts.json ? `${JSON.stringify(predictionJson(opts.model, specs, logits, defended.classNames))}\n` : predictionLines(logits, defended.classNames));
+        const labels = argmaxRows(logits);
+        ctx.stdout(opts.json ? `${JSON.stringify(predictionJson(opts.model, specs, logits, labels, defended.classNames))}\n` : predictionLines(labels, defended.classNames));
       } finally {
         await releaseModel(model);
       }

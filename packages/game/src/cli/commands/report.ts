@@ -1,11 +1,8 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type Command } from 'commander';
-import { FileAccessError, ParameterError } from '@mixnsqueeze/core';
-import { ResultStore } from '../../experiment/result-store.ts';
-import { fidelityNotesFor } from '../../report/fidelity-notes.ts';
-import { loadReportData } from '../../report/report-data.ts';
-import { type CliContext } from '../context.ts';
+import type { Command } from 'commander';
+import { FileAccessError, ParameterError } from '@mixnsqueeze/core/errors';
+import type { CliContext } from '../context.ts';
 
 /** `mixnsqueeze report [<run>]`: (re)writes the report of a stored run; without a run, lists them. */
 export function registerReportCommand(program: Command, ctx: CliContext): void {
@@ -17,6 +14,12 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     .option('--out <dir>', 'report directory (default reports/<run>)')
     .action(async (run: string | undefined, opts: { db: string; out?: string }) => {
       if (!existsSync(opts.db)) throw new FileAccessError(`no results database at '${opts.db}'; run 'mixnsqueeze reproduce mnist --quick' first or pass --db.`);
+      // Loaded on use: SQLite, the report's data model and its plots are not part of the CLI's start-up.
+      const [{ ResultStore }, { fidelityNotesFor }, { loadReportData }] = await Promise.all([
+        import('../../experiment/result-store.ts'),
+        import('../../report/fidelity-notes.ts'),
+        import('../../report/report-data.ts'),
+      ]);
       const store = new ResultStore(opts.db, { readonly: true });
       try {
         if (run === undefined) {

@@ -1,17 +1,11 @@
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { type Command } from 'commander';
-import { ParameterError } from '@mixnsqueeze/core';
-import { builtinConfig } from '../../experiment/builtin-configs.ts';
-import { type ExperimentConfig, readConfigFile } from '../../experiment/config.ts';
-import { ResultStore } from '../../experiment/result-store.ts';
-import { settleRun } from '../../experiment/settle-run.ts';
-import { runtimeVersions } from '../../experiment/versions.ts';
-import { fidelityNotesFor } from '../../report/fidelity-notes.ts';
-import { loadReportData } from '../../report/report-data.ts';
-import { accuracyTable, markdownTable } from '../../report/tables.ts';
-import { type CliContext } from '../context.ts';
-import { stageProgress } from '../progress.ts';
+import type { Command } from 'commander';
+import { ParameterError } from '@mixnsqueeze/core/errors';
+import type { ExperimentConfig } from '../../experiment/config.ts';
+import type { ResultStore } from '../../experiment/result-store.ts';
+import type { settleRun } from '../../experiment/settle-run.ts';
+import type { CliContext } from '../context.ts';
 
 interface ReproduceOptions {
   quick?: boolean;
@@ -62,13 +56,23 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       if (dataset === 'imagenet' && !opts.dataDir && !opts.config) {
         throw new ParameterError('reproduce imagenet: pass --data-dir <dir> with ImageNet validation images (a dataset.txt or val.txt labels file, or WordNet-id class folders); ImageNet is not embedded.');
       }
-      // Loaded when needed: models, data and plotting libraries are not part of the CLI's start-up.
-      const [{ datasetLabel }, { cliEnvironment }, { runExperiment }, { writeReport }] = await Promise.all([
-        import('@mixnsqueeze/backends'),
-        import('../../experiment/cli-environment.ts'),
-        import('../../experiment/runner.ts'),
-        import('../../report/render-report.ts'),
-      ]);
+      // Loaded when needed: configs, models, data, SQLite and plotting libraries are not part of the CLI's start-up.
+      const [{ datasetLabel }, { cliEnvironment }, { runExperiment }, { writeReport }, { builtinConfig }, { readConfigFile }, { ResultStore }, { settleRun }, { runtimeVersions }, { fidelityNotesFor }, { loadReportData }, { accuracyTable, markdownTable }, { stageProgress }] =
+        await Promise.all([
+          import('@mixnsqueeze/backends'),
+          import('../../experiment/cli-environment.ts'),
+          import('../../experiment/runner.ts'),
+          import('../../report/render-report.ts'),
+          import('../../experiment/builtin-configs.ts'),
+          import('../../experiment/config.ts'),
+          import('../../experiment/result-store.ts'),
+          import('../../experiment/settle-run.ts'),
+          import('../../experiment/versions.ts'),
+          import('../../report/fidelity-notes.ts'),
+          import('../../report/report-data.ts'),
+          import('../../report/tables.ts'),
+          import('../progress.ts'),
+        ]);
       const chosen: ExperimentConfig = opts.config ? await readConfigFile(opts.config) : builtinConfig(names[opts.quick ? 1 : 0]);
       const dataOverride = opts.dataDir ? { dataset: resolve(opts.dataDir), testSet: datasetLabel(resolve(opts.dataDir), { split: 'test' }) } : {};
       const config: ExperimentConfig = {

@@ -1,16 +1,7 @@
 import { type Command, Option } from 'commander';
-import {
-  type Batch,
-  ParameterError,
-  checkBatch,
-  derivedKeys,
-  featureSpace,
-  isRandomizer,
-  osKeys,
-  readBatchFile,
-  writeBatchFile,
-} from '@mixnsqueeze/core';
-import { type CliContext } from '../context.ts';
+import type { Batch } from '@mixnsqueeze/core';
+import { ParameterError } from '@mixnsqueeze/core/errors';
+import type { CliContext } from '../context.ts';
 
 interface SqueezeOptions {
   in: string;
@@ -47,6 +38,7 @@ export function registerSqueezeCommand(program: Command, ctx: CliContext): void 
     .addOption(new Option('--layout <layout>', 'per-sample axis order of 4-D batches').choices(['hwc', 'chw']))
     .action(async (specs: string[], opts: SqueezeOptions) => {
       const registry = await ctx.registry();
+      const { checkBatch, derivedKeys, featureSpace, isRandomizer, osKeys, readBatchFile, writeBatchFile } = await import('@mixnsqueeze/core');
       const transforms = specs.map((s) => registry.transform(s));
       const bounds = parseBounds(opts.bounds);
       const x: Batch = await readBatchFile(opts.in);

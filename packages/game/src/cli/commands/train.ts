@@ -1,9 +1,8 @@
-import { type Command } from 'commander';
-import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
 import { join } from 'node:path';
-import { ParameterError } from '@mixnsqueeze/core';
+import { ParameterError } from '@mixnsqueeze/core/errors';
 import type { TfjsBackendName } from '@mixnsqueeze/backends';
-import { type CliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
 import { positiveCount } from '../counts.ts';
 
 interface TrainOptions {
@@ -57,7 +56,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       const epochs = positiveInt('--epochs', opts.epochs, recipe.epochs, { value: MAX_EPOCHS, why: 'the epochs a training run may take' });
       const checkpointMinutes = nonNegative('--checkpoint-minutes', opts.checkpointMinutes, 5);
       let barEpoch = 0;
-      const bar = ctx.interactive ? new SingleBar({ format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches, loss {loss}', stream: process.stderr }) : undefined;
+      const bar = ctx.interactive ? new (await import('cli-progress')).SingleBar({ format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches, loss {loss}', stream: process.stderr }) : undefined;
       const log = await trainZooModel(dataset, {
         epochs,
         seed: positiveInt('--seed', opts.seed, recipe.seed),
