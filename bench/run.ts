@@ -11,8 +11,9 @@ import { attacksBench } from './groups/attacks.ts';
 import { gradientsBench } from './groups/gradients.ts';
 import { experimentBench } from './groups/experiment.ts';
 import { adversaryProcessBench } from './groups/adversary-process.ts';
+import { startupBench } from './groups/startup.ts';
 
-const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, gradientsBench, attacksBench, experimentBench, adversaryProcessBench];
+const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, gradientsBench, attacksBench, experimentBench, adversaryProcessBench, startupBench];
 
 function table(rows: Measurement[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'bench');
