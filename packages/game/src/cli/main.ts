@@ -14,9 +14,10 @@ import { registerEvaluateCommand } from './commands/evaluate.ts';
 import { registerAttackCommand } from './commands/attack.ts';
 import { registerReproduceCommand } from './commands/reproduce.ts';
 import { registerReportCommand } from './commands/report.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 
 /** Every command module adds itself to the program here. */
-const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand, registerPredictCommand, registerEvaluateCommand, registerAttackCommand, registerReproduceCommand, registerReportCommand];
+const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand, registerPredictCommand, registerEvaluateCommand, registerAttackCommand, registerReproduceCommand, registerReportCommand, registerWorkerCommand];
 
 /** Where {@link main} writes; defaults to the process's streams. */
 export interface MainIo {

@@ -17,6 +17,7 @@ interface ReproduceOptions {
   dataDir?: string;
   model?: string;
   seed?: string;
+  queue?: string;
 }
 
 const BUILTIN: Record<string, [full: string, quick: string]> = {
@@ -46,6 +47,7 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
     .option('--out <dir>', 'report directory (default reports/<run id>)')
     .option('--adversary <spec>', "adversary of the measured games (default the config's, else greedy:m=<m>); see `mixnsqueeze list`")
     .option('--seed <hex>', 'replay a run: its master seed, shown in its report (default: resume an unfinished run of the same grid in --db, else a fresh seed from the OS)')
+    .option('--queue <redis-url>', 'spread the run over `mixnsqueeze worker` processes through BullMQ on this Redis (redis://[:password@]host[:port][/db]; see docs/guides/cluster.md); results still go to --db')
     .option('--json', 'print the results summary as JSON')
     .action(async (dataset: string, opts: ReproduceOptions) => {
       const names = BUILTIN[dataset];
@@ -56,6 +58,8 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       if (dataset === 'imagenet' && !opts.dataDir && !opts.config) {
         throw new ParameterError('reproduce imagenet: pass --data-dir <dir> with ImageNet validation images (a dataset.txt or val.txt labels file, or WordNet-id class folders); ImageNet is not embedded.');
       }
+      // A bad queue URL is bad input: refused before anything loads.
+      const queue = opts.queue === undefined ? undefined : (await import('../../cluster/queue-url.ts')).parseQueueUrl(opts.queue);
       // Loaded when needed: configs, models, data, SQLite and plotting libraries are not part of the CLI's start-up.
       const [{ datasetLabel }, { cliEnvironment }, { runExperiment }, { writeReport }, { builtinConfig }, { readConfigFile }, { ResultStore }, { settleRun }, { runtimeVersions }, { fidelityNotesFor }, { loadReportData }, { accuracyTable, markdownTable }, { stageProgress }] =
         await Promise.all([
@@ -86,8 +90,9 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       for (const a of [...config.attacks, ...config.adaptive]) registry.create('attack', a.spec);
       for (const s of config.squeezers) for (const spec of s.specs) registry.squeezer(spec);
       // The model and data load before the database opens: a bad --model or --data-dir leaves no
-      // database and no empty run behind.
-      const { env, close } = await cliEnvironment(config, registry, (line) => ctx.stderr(line.endsWith('\n') ? line : `${line}\n`));
+      // database and no empty run behind. A coordinator (--queue) loads neither: its workers do.
+      const loaded = queue ? undefined : await cliEnvironment(config, registry, (line) => ctx.stderr(line.endsWith('\n') ? line : `${line}\n`));
+      const close = async () => loaded?.close();
       let store: ResultStore;
       let settled: ReturnType<typeof settleRun>;
       try {
@@ -103,7 +108,8 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       store.openRun(runId, settled.config, runtimeVersions());
       const seedNote = { replayed: 'master seed from --seed', config: "master seed from the config", resumed: 'master seed stored with the run', fresh: 'fresh master seed from the OS, shown when the run has finished' }[settled.origin];
       ctx.stderr(`${resumed ? 'resuming' : 'starting'} run ${runId} (${config.description || config.name}; ${seedNote}); results in ${opts.db}\n`);
-      if (!opts.quick && names[0] !== names[1]) {
+      if (!opts.quick && names[0] !== names[1] && loaded) {
+        const { env } = loaded;
         // A rough guide before hours of work: gradient counts and forward passes times measured rates.
         try {
           const { estimateCost } = await import('../../experiment/cost-estimate.ts');
@@ -115,7 +121,11 @@ export function registerReproduceCommand(program: Command, ctx: CliContext): voi
       const progress = await stageProgress(ctx);
       const started = performance.now();
       try {
-        await runExperiment(settled.config, env, store, runId, progress.update);
+        if (queue) {
+          ctx.stderr(`cells go through the queue at ${queue.display}; start workers with: mixnsqueeze worker --queue ${queue.display}\n`);
+          const { coordinateRun } = await import('../../cluster/coordinator.ts');
+          await coordinateRun({ url: queue, store, runId, config: settled.config, progress: progress.update, log: (line) => ctx.stderr(`${line}\n`) });
+        } else await runExperiment(settled.config, loaded!.env, store, runId, progress.update);
       } finally {
         progress.stop();
         await close();

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { ParameterError } from '@mixnsqueeze/core/errors';
+import type { CliContext } from '../context.ts';
+
+interface WorkerOptions {
+  queue: string;
+  concurrency: string;
+}
+
+/**
+ * `mixnsqueeze worker --queue <redis-url> [--concurrency n]`: computes the cells of runs that
+ * `mixnsqueeze reproduce --queue` coordinates, with the code of a local run, until SIGINT/SIGTERM
+ * (the cells in hand are finished first; a worker killed outright has its cell taken over by
+ * another once BullMQ sees it stalled).
+ */
+export function registerWorkerCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('worker')
+    .description('compute cells of distributed runs (reproduce --queue) from a BullMQ queue on Redis until stopped; see docs/guides/cluster.md')
+    .requiredOption('--queue <redis-url>', 'the queue\'s Redis: redis://[:password@]host[:port][/db] (or the password in MIXNSQUEEZE_REDIS_PASSWORD)')
+    .option('--concurrency <n>', 'cells computed at once by this process', '1')
+    .action(async (opts: WorkerOptions) => {
+      const concurrency = Number(opts.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new ParameterError(`--concurrency: expected an integer from 1 to 64, got '${opts.concurrency}'.`);
+      const { parseQueueUrl } = await import('../../cluster/queue-url.ts');
+      const url = parseQueueUrl(opts.queue);
+      // Loaded on use: BullMQ, ioredis, models and data are not part of the CLI's start-up.
+      const [{ startCellWorker }, { cliEnvironment }] = await Promise.all([import('../../cluster/cell-worker.ts'), import('../../experiment/cli-environment.ts')]);
+      const registry = await ctx.registry();
+      const log = (line: string) => ctx.stderr(line.endsWith('\n') ? line : `${line}\n`);
+      const worker = await startCellWorker({
+        url,
+        concurrency,
+        log,
+        environment: async (config) => {
+          log(`loading ${config.model} and ${config.dataset}`);
+          return cliEnvironment(config, registry, log);
+        },
+      });
+      ctx.accept?.();
+      log(`worker: taking cells from ${url.display} (concurrency ${concurrency}); Ctrl-C to stop`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      log('worker: finishing the cells in hand, then stopping');
+      await worker.close();
+    });
+}
