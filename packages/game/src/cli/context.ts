@@ -27,7 +27,7 @@ const isPlugin = (v: unknown): v is Plugin =>
   typeof v === 'object' && v !== null && typeof (v as Plugin).name === 'string' && typeof (v as Plugin).register === 'function';
 
 /**
- * Loads `--plugin` modules (paths, or names of installed packages: {@link locatePlugin}) and uses every Plugin they export (default or named). A module that
+ * Loads `--plugin` modules (paths, or names of packages installed where the command runs) and uses every Plugin they export (default or named). A module that
  * fails to import, takes longer than the plugin timeout, exports no plugin, throws in `register`
  * or registers a malformed component is a typed error naming the module.
  */
