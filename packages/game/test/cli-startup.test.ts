@@ -28,7 +28,7 @@ function loadedModules(args: string[]): Promise<{ code: number; modules: string[
 
 /** Libraries (and the packages' barrels, which import them) that only a command's action may load. */
 const HEAVY = [
-  /node_modules\/(inversify|@inversifyjs|zod|@tensorflow|onnxruntime-node|better-sqlite3|vega|vega-lite|yaml|cli-progress|import-meta-resolve)\//,
+  /node_modules\/(inversify|@inversifyjs|zod|@tensorflow|onnxruntime-node|better-sqlite3|vega|vega-lite|yaml|cli-progress|import-meta-resolve|bullmq|ioredis|fastify|@fastify|prom-client)\//,
   /packages\/(core|squeezers|attacks|backends)\/src\/index\.ts$/,
   /packages\/game\/src\/(experiment\/(runner|result-store|config|builtin-configs)|report\/)/,
 ];
