@@ -18,6 +18,8 @@ import { type GameAdversaries, gameAdversaries } from '../isolation/game-adversa
 import { ArtifactStore } from './artifact-store.ts';
 import { type CellJobData, type CellJobResult, QUEUE_NAME, QUEUE_PREFIX, clusterFingerprint, jobIdOf } from './cell-jobs.ts';
 import { type QueueUrl, redactUrls } from './queue-url.ts';
+import { quietRepeats } from './quiet-log.ts';
+import { reachQueue } from './reach-queue.ts';
 
 /** An environment for a run's config, and how to release it. */
 export interface LoadedEnvironment {
@@ -64,8 +66,9 @@ export interface CellWorker {
  * artifact store (adversarial sets), never from a shared folder.
  */
 export async function startCellWorker(options: CellWorkerOptions): Promise<CellWorker> {
-  const log = options.log ?? (() => {});
+  const log = quietRepeats(options.log ?? (() => {}));
   const mine = options.fingerprint ?? clusterFingerprint();
+  await reachQueue(options.url);
   const redis = new Redis({ ...options.url.connection, maxRetriesPerRequest: null });
   redis.on('error', (e: Error) => log(`redis: ${redactUrls(e.message)}`));
   const artifacts = new ArtifactStore(redis, QUEUE_PREFIX);
@@ -190,3 +193,4 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<CellW
     },
   };
 }
+

@@ -5,8 +5,10 @@ import { type CellNode, cellGraph, cellKey } from '../experiment/cells.ts';
 import { type ResultStore } from '../experiment/result-store.ts';
 import { type SeededConfig, type StageProgress } from '../experiment/runner.ts';
 import { ArtifactStore } from './artifact-store.ts';
+import { quietRepeats } from './quiet-log.ts';
 import { type CellJobData, type CellJobResult, QUEUE_NAME, QUEUE_PREFIX, clusterFingerprint, gateKey, jobIdOf, runPrefix } from './cell-jobs.ts';
 import { type QueueUrl, redactUrls } from './queue-url.ts';
+import { reachQueue } from './reach-queue.ts';
 
 /** A distributed run that cannot finish: a cell failed for good (its attempts spent, or refused by every worker). */
 export class ClusterRunError extends MixnsqueezeError {
@@ -57,12 +59,13 @@ export interface CoordinateSummary {
  */
 export async function coordinateRun(options: CoordinateOptions): Promise<CoordinateSummary> {
   const { store, runId, config, url } = options;
-  const log = options.log ?? (() => {});
+  const log = quietRepeats(options.log ?? (() => {}));
   const progress = options.progress ?? (() => {});
   const graph = cellGraph(config);
   const total = graph.length;
   const storedAtStart = new Set(store.cells(runId).map((c) => c.key));
   if (storedAtStart.has(cellKey.done())) return { received: 0, stored: storedAtStart.size };
+  await reachQueue(url);
   const connection = url.connection;
   const queue = new Queue<CellJobData, CellJobResult>(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
   const flows = new FlowProducer({ connection, prefix: QUEUE_PREFIX });

@@ -53,11 +53,12 @@ export function parseQueueUrl(raw: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 /**
- * `text` with the credentials of every redis URL in it replaced by `***`: every message the
- * cluster code prints or stores passes through this, whatever error text a library produced.
+ * `text` with the credentials of every URL in it (redis:// or any other scheme a user mistyped)
+ * replaced by `***`, and any of `secrets`: every message the cluster code prints or stores passes
+ * through this, whatever error text a library produced.
  */
 export function redactUrls(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/(rediss?:\/\/)([^@\s/]*)@/gi, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^@\s/]*)@/gi, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
   return out;
 }

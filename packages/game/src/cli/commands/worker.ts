@@ -43,12 +43,17 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          // A second signal stops at once (closing waits for Redis, which may be gone): the cell
+          // in hand is taken over by another worker once BullMQ sees it stalled.
+          const now = () => process.exit(130);
+          process.once('SIGINT', now);
+          process.once('SIGTERM', now);
           resolve();
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
-      log('worker: finishing the cells in hand, then stopping');
+      log('worker: finishing the cells in hand, then stopping (a second Ctrl-C stops at once)');
       await worker.close();
     });
 }
