@@ -20,8 +20,8 @@ export interface ServiceDefense {
 
 /** Where the service logs (Fastify's pino logger; request lines carry no payload and no token). */
 export interface ServiceLogOptions {
-  /** Where the JSON lines go (default: standard output). */
-  readonly stream?: NodeJS.WritableStream;
+  /** Where the JSON lines go (default: standard output); any object with `write(line)`. */
+  readonly stream?: { write(line: string): unknown };
   /** pino level (default `info`). */
   readonly level?: string;
 }

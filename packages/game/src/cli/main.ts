@@ -15,9 +15,11 @@ import { registerAttackCommand } from './commands/attack.ts';
 import { registerReproduceCommand } from './commands/reproduce.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerTokenCommand } from './commands/token.ts';
 
 /** Every command module adds itself to the program here. */
-const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand, registerPredictCommand, registerEvaluateCommand, registerAttackCommand, registerReproduceCommand, registerReportCommand, registerWorkerCommand];
+const COMMANDS = [registerSqueezeCommand, registerListCommand, registerDemoCommand, registerTrainCommand, registerPredictCommand, registerEvaluateCommand, registerAttackCommand, registerReproduceCommand, registerReportCommand, registerWorkerCommand, registerServeCommand, registerTokenCommand];
 
 /** Where {@link main} writes; defaults to the process's streams. */
 export interface MainIo {
