@@ -12,8 +12,10 @@ import { gradientsBench } from './groups/gradients.ts';
 import { experimentBench } from './groups/experiment.ts';
 import { adversaryProcessBench } from './groups/adversary-process.ts';
 import { startupBench } from './groups/startup.ts';
+import { serveBench } from './groups/serve.ts';
+import { clusterBench } from './groups/cluster.ts';
 
-const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, gradientsBench, attacksBench, experimentBench, adversaryProcessBench, startupBench];
+const GROUPS: readonly BenchGroup[] = [squeezersBench, forwardBench, gradientsBench, attacksBench, experimentBench, adversaryProcessBench, startupBench, clusterBench, serveBench];
 
 function table(rows: Measurement[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'bench');
