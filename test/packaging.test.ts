@@ -15,7 +15,7 @@ import { type Lockfile, type Packed, consumerLock } from './packaging/consumer-l
 // and tfjs).
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const LIBRARIES = ['packages/core', 'packages/squeezers', 'packages/backends', 'packages/attacks', 'packages/game'];
+const LIBRARIES = ['packages/core', 'packages/squeezers', 'packages/backends', 'packages/attacks', 'packages/serve', 'packages/game'];
 const PLUGINS = ['examples/attack-plugin', 'examples/adversary-plugin', 'examples/custom-defense'];
 const require = createRequire(import.meta.url);
 
@@ -96,9 +96,10 @@ describe('the packed packages, installed in a fresh project', () => {
     for (const f of ['consumer.mjs', 'consumer.ts', 'tsconfig.json']) copyFileSync(join(ROOT, 'test', 'packaging', 'consumer', f), join(app, f));
   }, 900_000);
 
+  // Removing the ~800 MB install took over vitest's default minute on a loaded 2-core machine.
   afterAll(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  }, 300_000);
 
   it('each tarball holds built code, declarations, README and LICENSE, and no sources, tests or fixtures', () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -152,6 +153,12 @@ describe('the packed packages, installed in a fresh project', () => {
     const attacked = await node([bin(), '--plugin', plugin('examples/attack-plugin'), 'attack', 'mi-fgsm:eps=0.3,steps=3', '--model', 'mnist', '--dataset', 'mnist', '--n', '4', '--out', out, '--no-cache', '--json'], app);
     expect(JSON.parse(attacked.stdout)).toMatchObject({ attack: expect.stringContaining('mi-fgsm') });
     expect(readFileSync(out).subarray(1, 6).toString()).toBe('NUMPY');
+  }, 300_000);
+
+  it('the installed binary keeps tokens with @mixnsqueeze/serve (fastify, prom-client, better-sqlite3) from the tarballs', async () => {
+    const created = await node([bin(), 'token', 'create', 'packaged', '--budget', '2', '--window', '1h', '--db', join(app, 'tokens.db')], app);
+    expect(created.stdout).toMatch(/^mns_[0-9a-f]{12}_/);
+    expect((await node([bin(), 'token', 'list', '--db', join(app, 'tokens.db')], app)).stdout).toMatch(/^packaged\t/);
   }, 300_000);
 
   it('npm publish --dry-run passes for each library package', async () => {
