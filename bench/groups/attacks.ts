@@ -178,6 +178,6 @@ function peerColumns(p: PeerResult, ours: number): Record<string, string | numbe
     pytorch_s: Number(p.seconds.toFixed(2)),
     pytorch_success: `${p.success}/${p.n}`,
     pytorch_over_ours: Number((p.seconds / ours).toFixed(2)),
-    pytorch: `torch ${p.torch}, ${p.threads} threads (OMP_WAIT_POLICY ${p.omp_wait_policy})${p.eot ? `, EOT ${p.eot}` : ''}, logits within ${p.logit_max_abs_diff.toExponential(1)}`,
+    pytorch: `torch ${p.torch}, ${p.threads} threads (OMP_WAIT_POLICY ${p.omp_wait_policy}), ${p.layout}, BLAS ${p.blas}${p.eot ? `, EOT ${p.eot}` : ''}, logits within ${p.logit_max_abs_diff.toExponential(1)}`,
   };
 }

@@ -27,11 +27,15 @@ export interface PeerResult {
   readonly threads: number;
   readonly omp_wait_policy: string;
   readonly torch: string;
+  /** Memory layout of the model and its inputs ('channels-last' by default). */
+  readonly layout: string;
+  /** The libblas.so.3 the process loaded: netlib's reference BLAS is 3x slower on the Linear layers' share. */
+  readonly blas: string;
   readonly logit_max_abs_diff: number;
 }
 
 /** How to enable the peer, for the note printed when it is skipped. */
-export const PEER_HINT = `the PyTorch peer needs Debian's python3-torch (apt-get install -y python3-torch) for ${PYTHON}`;
+export const PEER_HINT = `the PyTorch peer needs Debian's python3-torch with an optimized BLAS (apt-get install -y python3-torch libopenblas0-openmp) for ${PYTHON}`;
 
 /** Whether `/usr/bin/python3 -c "import torch"` succeeds. */
 export function peerAvailable(): boolean {
