@@ -5,6 +5,7 @@ import { defend } from '@mixnsqueeze/squeezers';
 import { toHttpError } from './http-error.ts';
 import { type ServiceLimits, resolveLimits } from './limits.ts';
 import { ServiceMetrics } from './metrics.ts';
+import { SpendBatcher } from './spend-batcher.ts';
 import { classifyRoutes } from './routes/classify.ts';
 import { opsRoutes } from './routes/ops.ts';
 import type { TokenStore } from './token-store.ts';
@@ -145,7 +146,7 @@ export async function createDefendedService(options: DefendedServiceOptions): Pr
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  classifyRoutes(app, { defended, store: options.store, queue, metrics, limits, reveal, now, rawJson });
+  classifyRoutes(app, { defended, store: options.store, spends: new SpendBatcher(options.store), queue, metrics, limits, reveal, now, rawJson });
   opsRoutes(app, { defended, defense: specs, reveal, maxBatch: limits.maxBatch, metrics, ready: () => !draining });
   await app.ready();
 

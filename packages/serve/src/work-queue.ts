@@ -40,9 +40,12 @@ export class WorkQueue {
     return this.#running;
   }
 
-  /** Whether a new task would be refused: every slot busy and the queue at its limit. */
-  get full(): boolean {
-    return this.#running >= this.concurrency && this.#waiting.length >= this.maxQueued;
+  /**
+   * Whether a new task would be refused: the running, waiting and `coming` tasks (admitted, not yet
+   * handed to {@link WorkQueue.run}) fill every slot and the queue.
+   */
+  isFull(coming = 0): boolean {
+    return this.#running + this.#waiting.length + coming >= this.concurrency + this.maxQueued;
   }
 
   /**

@@ -40,6 +40,22 @@ describe('TokenStore', () => {
     store.close();
   });
 
+  it('spendAll: one transaction, each spend checked after the ones before it', () => {
+    const store = new TokenStore(fresh());
+    const a = store.create('ann', 3, 60_000, 0).token;
+    const b = store.create('ben', 1, 60_000, 0).token;
+    const out = store.spendAll([
+      { token: a, n: 2, now: 1 },
+      { token: b, n: 1, now: 1 },
+      { token: a, n: 2, now: 2 },
+      { token: a, n: 1, now: 3 },
+      { token: b, n: 1, now: 3 },
+    ]);
+    expect(out.map((r) => (r.ok ? `ok ${r.remaining}` : r.reason))).toEqual(['ok 1', 'ok 0', 'exhausted', 'ok 0', 'exhausted']);
+    expect(store.check(a, 4)!.used).toBe(3);
+    store.close();
+  });
+
   it('revokes by name; a revoked token spends nothing; the name stays taken', () => {
     const store = new TokenStore(fresh());
     const { token } = store.create('carol', 5, 60_000);

@@ -4,6 +4,7 @@ import { requestBatch } from '../batch-body.ts';
 import { HttpError } from '../http-error.ts';
 import type { ServiceLimits } from '../limits.ts';
 import type { ServiceMetrics } from '../metrics.ts';
+import type { SpendBatcher } from '../spend-batcher.ts';
 import type { TokenStore } from '../token-store.ts';
 import { QueueAbortError, type WorkQueue } from '../work-queue.ts';
 import { authenticate } from './auth.ts';
@@ -12,6 +13,8 @@ import { authenticate } from './auth.ts';
 export interface ClassifyContext {
   readonly defended: Classifier;
   readonly store: TokenStore;
+  /** Where spends are committed (grouped; see SpendBatcher). */
+  readonly spends: SpendBatcher;
   readonly queue: WorkQueue;
   readonly metrics: ServiceMetrics;
   readonly limits: ServiceLimits;
@@ -103,12 +106,13 @@ export function classifyRoutes(app: FastifyInstance, c: ClassifyContext): void {
       if (body === undefined) throw new HttpError(400, 'request body missing; send {"shape": [...], "data": [...]} or a .npy file.');
       const x = requestBatch(body, c.defended.space, c.limits.maxBatch);
       const n = x.shape[0]!;
-      if (c.queue.full) {
+      // Requests admitted but still waiting for their spend's commit count as queued.
+      if (c.queue.isFull(c.spends.pending)) {
         c.metrics.overloadRejections.inc();
         throw new HttpError(503, `server busy: ${c.queue.depth} requests wait for the model; retry in a second.`, { 'Retry-After': '1' });
       }
       const now = c.now();
-      const spent = c.store.spend(token, n, now);
+      const spent = await c.spends.spend(token, n, now);
       if (!spent.ok) {
         if (spent.reason === 'unknown') throw new HttpError(401, 'unknown or revoked token; ask the operator for a valid one.', { 'WWW-Authenticate': 'Bearer' });
         c.metrics.budgetRejections.inc();
