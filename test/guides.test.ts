@@ -16,8 +16,15 @@ function checkAgainstCli(args: string[]): void {
   const program = buildProgram({ ...quiet, registry: async () => builtinRegistry() });
   const known = (cmd: { options: readonly { long?: string }[] }) => cmd.options.map((o) => o.long);
   const name = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '--plugin');
-  const sub = program.commands.find((c) => c.name() === name);
+  let sub = program.commands.find((c) => c.name() === name);
   expect(sub, `unknown command '${name}' in: mixnsqueeze ${args.join(' ')}`).toBeDefined();
+  // A command with subcommands (`token create`): the options belong to the subcommand.
+  if (sub!.commands.length > 0) {
+    const word = args[args.indexOf(name!) + 1];
+    const nested = sub!.commands.find((c) => c.name() === word);
+    expect(nested, `unknown command '${name} ${word}' in: mixnsqueeze ${args.join(' ')}`).toBeDefined();
+    sub = nested;
+  }
   for (const a of args.filter((w) => w.startsWith('--'))) {
     expect([...known(program), ...known(sub!), '--help'], `unknown option ${a} in: mixnsqueeze ${args.join(' ')}`).toContain(a.split('=')[0]);
   }
