@@ -105,7 +105,14 @@ export async function createDefendedService(options: DefendedServiceOptions): Pr
   const now = options.now ?? Date.now;
   let draining = false;
 
-  const app = Fastify({ logger: loggerOption(options.log), bodyLimit: limits.bodyLimit, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({
+    logger: loggerOption(options.log),
+    bodyLimit: limits.bodyLimit,
+    // A client that trickles its request (slowloris) is cut off after 30 s (Node answers 408).
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'mixnsqueeze defended classifier', version: '0.1.0', description: `A classifier behind ${specs.join(' + ') || 'no defense'}, fresh OS keys per request, attempt budgets per bearer token.` },
