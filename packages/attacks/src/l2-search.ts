@@ -89,10 +89,14 @@ export async function l2TanhSearch(ctx: AttackContext, objective: IterateObjecti
   const found = new Uint8Array(n);
   const xs = new Float32Array(n * d);
   const jac = new Float64Array(n * d);
-  const g = new Float64Array(n * d);
   const every = Math.max(1, Math.floor(s.iterations / 10));
   const tail = ctx.x.shape.slice(1);
   const consts = new Float64Array(s.binarySteps * n);
+  // The samples are independent (own w, Adam moments, c and abort test): where the surface serves
+  // disjoint sub-batches concurrently, each lane iterates its own samples, so that one lane's Adam
+  // and tanh bookkeeping overlap the others' model calls. Each sample sees the same values as in
+  // one batch.
+  const lanes = laneRows(n, ctx.surface?.lanes ?? 1).map((rows) => ({ rows, xs: new Float32Array(rows.length * d), jac: new Float64Array(rows.length * d), g: new Float64Array(rows.length * d) }));
   for (let step = 0; step < s.binarySteps; step++) {
     ctx.checkAborted();
     search.begin(step);
@@ -102,42 +106,47 @@ export async function l2TanhSearch(ctx: AttackContext, objective: IterateObjecti
     for (let i = 0; i < n; i++) adam.reset(i);
     const prev = new Float64Array(n).fill(Infinity);
     const succeeded = new Uint8Array(n);
-    let active = Int32Array.from({ length: n }, (_, i) => i);
-    for (let it = 0; it < s.iterations && active.length > 0; it++) {
-      const m = active.length;
-      box.decodeRows(w, anchor, active, d, x, xs, jac, mask);
-      const ev = await objective({ data: xs.subarray(0, m * d), shape: [m, ...tail] }, active);
-      const keep: number[] = [];
-      const check = s.abortEarly && it % every === 0;
-      for (let r = 0; r < m; r++) {
-        const i = active[r]!;
-        const o = i * d;
-        const q = r * d;
-        let l2 = 0;
-        for (let j = 0; j < d; j++) {
-          const delta = xs[q + j]! - x[o + j]!;
-          l2 += delta * delta;
-          g[q + j] = (2 * delta + c[i]! * ev.grad[q + j]!) * jac[q + j]!;
-        }
-        if (ev.success[r]) {
-          succeeded[i] = 1;
-          if (l2 < bestL2[i]!) {
-            bestL2[i] = l2;
-            found[i] = 1;
-            best.set(xs.subarray(q, q + d), o);
+    let iterated = 0;
+    const lane = async ({ rows, xs, jac, g }: (typeof lanes)[number]) => {
+      let active = rows;
+      for (let it = 0; it < s.iterations && active.length > 0; it++) {
+        const m = active.length;
+        box.decodeRows(w, anchor, active, d, x, xs, jac, mask);
+        const ev = await objective({ data: xs.subarray(0, m * d), shape: [m, ...tail] }, active);
+        const keep: number[] = [];
+        const check = s.abortEarly && it % every === 0;
+        for (let r = 0; r < m; r++) {
+          const i = active[r]!;
+          const o = i * d;
+          const q = r * d;
+          let l2 = 0;
+          for (let j = 0; j < d; j++) {
+            const delta = xs[q + j]! - x[o + j]!;
+            l2 += delta * delta;
+            g[q + j] = (2 * delta + c[i]! * ev.grad[q + j]!) * jac[q + j]!;
           }
+          if (ev.success[r]) {
+            succeeded[i] = 1;
+            if (l2 < bestL2[i]!) {
+              bestL2[i] = l2;
+              found[i] = 1;
+              best.set(xs.subarray(q, q + d), o);
+            }
+          }
+          adam.step(i, w, g, q);
+          const loss = l2 + c[i]! * ev.value[r]!;
+          if (check) {
+            if (loss > prev[i]! * 0.9999) continue;
+            prev[i] = loss;
+          }
+          keep.push(i);
         }
-        adam.step(i, w, g, q);
-        const loss = l2 + c[i]! * ev.value[r]!;
-        if (check) {
-          if (loss > prev[i]! * 0.9999) continue;
-          prev[i] = loss;
-        }
-        keep.push(i);
+        active = Int32Array.from(keep);
+        iterated++;
+        ctx.progress((step + iterated / (lanes.length * s.iterations)) / s.binarySteps);
       }
-      active = Int32Array.from(keep);
-      ctx.progress((step + (it + 1) / s.iterations) / s.binarySteps);
-    }
+    };
+    await Promise.all(lanes.map(lane));
     if (s.decideBy !== 'final') {
       search.update(succeeded);
       continue;
@@ -157,6 +166,15 @@ export async function l2TanhSearch(ctx: AttackContext, objective: IterateObjecti
     search.update(fools);
   }
   return { adversarial: best, found, l2: bestL2, consts };
+}
+
+/** The sample indices 0..n-1 cut into `lanes` contiguous runs of nearly equal length (none empty). */
+function laneRows(n: number, lanes: number): Int32Array[] {
+  const k = Math.max(1, Math.min(lanes, n));
+  return Array.from({ length: k }, (_, l) => {
+    const from = Math.floor((l * n) / k);
+    return Int32Array.from({ length: Math.floor(((l + 1) * n) / k) - from }, (_, r) => from + r);
+  });
 }
 
 /** Squared L2 distance of xs[o..o + d) to x[o..o + d), in float64. */

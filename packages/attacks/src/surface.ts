@@ -29,6 +29,13 @@ export interface AttackSurface {
   readonly spec: string;
   /** The model (possibly a defense) the surface queries. */
   readonly model: Classifier;
+  /**
+   * Disjoint sub-batches worth evaluating concurrently (1 or absent: one call at a time). More than
+   * one only where the model serves concurrent calls in parallel (a worker pool) and is
+   * deterministic, so that a sample's result does not depend on which samples share its call or on
+   * the order of calls; a randomized model's draws follow call order, and would not.
+   */
+  readonly lanes?: number;
   /** Forward and gradient queries made so far, in samples. */
   readonly counts: { forward: number; gradient: number };
   /** Logits of a batch (one forward query per sample). */

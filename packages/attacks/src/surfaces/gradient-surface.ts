@@ -15,6 +15,7 @@ const DRAWS_IN_FLIGHT = 4;
 export class GradientSurface implements AttackSurface {
   readonly counts = { forward: 0, gradient: 0 };
   readonly spec: string;
+  readonly lanes: number;
 
   constructor(
     readonly model: DifferentiableClassifier,
@@ -23,6 +24,7 @@ export class GradientSurface implements AttackSurface {
     readonly draws = 1,
   ) {
     this.spec = kind === 'eot' ? `eot:${draws}` : kind;
+    this.lanes = model.stochastic ? 1 : poolWorkers(model);
   }
 
   async logits(x: Batch): Promise<Batch> {
@@ -69,4 +71,15 @@ export class GradientSurface implements AttackSurface {
     }
     return { value, grad: { data: grad, shape: x.shape }, logits: first };
   }
+}
+
+/**
+ * Workers of a model that runs on a worker pool (an ONNX model's `info.workers`), else 1. Read by
+ * shape, so that attacks need not depend on the backends: a model that runs calls one at a time
+ * reports no workers.
+ */
+function poolWorkers(model: DifferentiableClassifier): number {
+  const info = (model as { info?: { workers?: unknown } }).info;
+  const w = info?.workers;
+  return typeof w === 'number' && Number.isInteger(w) && w > 1 ? w : 1;
 }
