@@ -25,6 +25,9 @@ computes it (median.npy). CASE is one of
            clipped to [0, 1], then median 2x2 (rows i-1..i, cols j-1..j, edge padding, the 3rd
            smallest of 4), differentiated through both (clip: mask; median: to the selected element).
 
+  gradient           input gradient g^T dlogits/dx at batch 100 (g = sin(i), as the gradients group's), 100 calls
+  defended-gradient  the same through one draw of noise + clip + median 2x2 per call
+
 Before timing it checks its logits on the seeds against logits.npy (max abs diff < 1e-3) and its
 median against median.npy. It prints one JSON line: case, seconds (the attack alone: no import,
 no model build, no warm-up), gradient (input gradients, in samples), success, the checks.
@@ -187,10 +190,23 @@ def eot_pgd(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, stacked: bo
     return success, n * steps * k
 
 
+def gradients(model: nn.Module, x: torch.Tensor, defended: bool, calls=100, delta=0.5, seed=1):
+    """`calls` input gradients of the first 100 seeds for the seed g = sin(i) (through one defense draw each when defended)."""
+    xb = x[:100]
+    g = torch.sin(torch.arange(xb.shape[0] * CLASSES, dtype=torch.float32)).reshape(-1, CLASSES)
+    gen = torch.Generator().manual_seed(seed)
+    noise = torch.empty_like(xb)
+    for _ in range(calls):
+        a = xb.detach().requires_grad_(True)
+        z = median2x2((a + noise.uniform_(-delta, delta, generator=gen)).clamp(0, 1)) if defended else a
+        torch.autograd.grad(model(z), a, g)
+    return 0, xb.shape[0] * calls
+
+
 def main() -> None:
     args = sys.argv[1:]
-    if len(args) < 2 or args[1] not in ("cw2", "eot-pgd"):
-        sys.exit("usage: /usr/bin/python3 bench/torch_peer.py DIR cw2|eot-pgd [--eot stacked|looped]")
+    if len(args) < 2 or args[1] not in ("cw2", "eot-pgd", "gradient", "defended-gradient"):
+        sys.exit("usage: /usr/bin/python3 bench/torch_peer.py DIR cw2|eot-pgd|gradient|defended-gradient [options: see the docstring]")
     d, case = Path(args[0]), args[1]
     eot = option(args, "--eot", "looped")
     threads = int(option(args, "--threads", "2"))
@@ -219,8 +235,10 @@ def main() -> None:
     t0 = time.perf_counter()
     if case == "cw2":
         success, gradient = cw2(model, x, labels, adam)
-    else:
+    elif case == "eot-pgd":
         success, gradient = eot_pgd(model, x, labels, stacked=eot == "stacked")
+    else:
+        success, gradient = gradients(model, x, defended=case == "defended-gradient")
     seconds = time.perf_counter() - t0
     print(json.dumps({
         "case": case, "seconds": seconds, "gradient": gradient, "success": success, "n": int(x.shape[0]),

@@ -6,6 +6,7 @@ import { OnnxClassifier, WorkerPool, loadMnist } from '@mixnsqueeze/backends';
 import { defend } from '@mixnsqueeze/squeezers';
 import { type BenchGroup, type Report, throughput } from '../measurement.ts';
 import { defense, models } from './forward.ts';
+import { PEER_HINT, TorchPeer, peerAvailable } from './torch-peer.ts';
 
 const BATCH = 100;
 /** Calls of the memory loop: 60,000 gradients, long enough for any per-call leak to show. */
@@ -70,10 +71,42 @@ async function memory(report: Report, c: DifferentiableClassifier, x: Batch, row
 }
 
 /**
+ * The PyTorch peer's input gradients of the same model at batch 100 (bench/torch_peer.py, cases
+ * gradient and defended-gradient: 100 calls each, after ours on all workers, never beside them),
+ * where `/usr/bin/python3` imports torch; a one-line note otherwise.
+ */
+async function torchGradients(report: Report, json: string, model: DifferentiableClassifier, x: Batch, weights: string) {
+  if (!peerAvailable()) {
+    process.stderr.write(`  PyTorch peer skipped: ${PEER_HINT}\n`);
+    return;
+  }
+  const xb = sliceBatch(x, 0, BATCH);
+  const peer = await TorchPeer.prepare(json, model.space, xb, new Int32Array(BATCH), await model.predict(xb));
+  try {
+    for (const c of ['gradient', 'defended-gradient'] as const) {
+      const p = peer.run(c);
+      report({
+        bench: 'gradients',
+        case: 'input gradient',
+        batch: BATCH,
+        images_per_s: p.gradient / p.seconds,
+        backend: `pytorch ${p.torch} (${p.layout}, BLAS ${p.blas.replace(/.*\/(?=[^/]*\/libblas)/, '').replace('/libblas.so.3', '')})`,
+        defended: c === 'defended-gradient',
+        workers: p.threads,
+        weights,
+      });
+    }
+  } finally {
+    peer.dispose();
+  }
+}
+
+/**
  * Input-gradient throughput of the MNIST CNN at batch 100 (real digits, seed of ten classes):
  * tfjs-wasm (the project's forward-convolution Conv2D gradients) against the ONNX gradient graph
  * generated from model.onnx, on one thread and on one worker per core, side by side; the ONNX
- * gradient through uniform 0.5 + median 2x2; and resident memory over a long ONNX run.
+ * gradient through uniform 0.5 + median 2x2; the same two in PyTorch (threads for workers) when
+ * Debian's python3-torch is installed; and resident memory over a long ONNX run.
  */
 export const gradientsBench: BenchGroup = {
   name: 'gradients',
@@ -89,7 +122,10 @@ export const gradientsBench: BenchGroup = {
         try {
           await gradient(report, ort, x, { backend: 'onnx', defended: false, workers, weights });
           await gradient(report, defend(ort, defense()), x, { backend: 'onnx', defended: true, workers, weights });
-          if (workers === all) await memory(report, ort, x, { backend: 'onnx', defended: false, workers, weights });
+          if (workers === all) {
+            await torchGradients(report, json, ort, x, weights);
+            await memory(report, ort, x, { backend: 'onnx', defended: false, workers, weights });
+          }
         } finally {
           await ort.close();
         }

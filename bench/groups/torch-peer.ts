@@ -11,7 +11,7 @@ const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../torch_peer.py', import.meta.url));
 
 /** The cases bench/torch_peer.py computes. */
-export type PeerCase = 'cw2' | 'eot-pgd';
+export type PeerCase = 'cw2' | 'eot-pgd' | 'gradient' | 'defended-gradient';
 
 /** What bench/torch_peer.py printed for one case. */
 export interface PeerResult {
