@@ -87,7 +87,6 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
   // Unhandled until awaited; a failure before then must not crash the process.
   finished.catch(() => {});
   let seedsReady: (() => void) | undefined;
-  const started = performance.now();
 
   const isStored = (key: string) => store.cell(runId, key) !== undefined;
   const show = () => {
@@ -147,6 +146,16 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
       fail(keyOf.get(jobId) ?? decodeURIComponent(jobId.slice(runPrefix(runId).length)), failedReason);
     });
   });
+  // A failed attempt with attempts left waits out its backoff as a delayed job.
+  events.on('delayed', ({ jobId }) => {
+    const key = keyOf.get(jobId);
+    if (key === undefined) return;
+    running.delete(key);
+    void queue.getJob(jobId).then((job) => {
+      if (job?.failedReason) log(`cell '${key}' failed attempt ${job.attemptsMade} of ${job.opts.attempts}: ${redactUrls(job.failedReason)}; retrying.`);
+    });
+    show();
+  });
   events.on('stalled', ({ jobId }) => {
     const key = keyOf.get(jobId);
     if (key === undefined) return;
@@ -199,7 +208,8 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
     await harvest();
     const missing = graph.filter((c) => c.kind !== 'done' && !isStored(c.key));
     if (missing.length > 0) throw new ClusterRunError(`run ${runId}: the queue finished without the results of ${missing.map((c) => `'${c.key}'`).join(', ')}; run the same command again.`);
-    store.putCell(runId, cellKey.done(), { complete: true }, performance.now() - started);
+    // As in a local run: the done cell computes nothing (its finished_at says when the run ended).
+    store.putCell(runId, cellKey.done(), { complete: true }, 0);
     show();
     // The run is in the database: its jobs and set references leave Redis.
     await removeRunJobs(queue, runId, graph).catch(() => {});
