@@ -47,6 +47,31 @@ describe.skipIf(!CHROMIUM)('the page at / in headless Chromium (Debian chromium)
     expect(s.store.check(token)!.used).toBe(1);
   });
 
+  it('an uploaded image is scaled to the model\'s size and classified', async () => {
+    const token = s.token('page-upload', 3);
+    const page = await browser.newPage();
+    await page.goto(`${s.url}/`);
+    await expect.poll(() => page.textContent('#about')).toMatch(/behind/);
+    // A 56x56 PNG of a white bar on black, drawn by the browser itself (no image library here).
+    const dataUrl = await page.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = c.height = 56;
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#000';
+      g.fillRect(0, 0, 56, 56);
+      g.fillStyle = '#fff';
+      g.fillRect(24, 8, 8, 40);
+      return c.toDataURL('image/png');
+    });
+    await page.setInputFiles('#upload', { name: 'bar.png', mimeType: 'image/png', buffer: Buffer.from(dataUrl.split(',')[1]!, 'base64') });
+    // The pad shows the upload: its centre is white now.
+    await expect.poll(() => page.evaluate(() => (document.getElementById('pad') as HTMLCanvasElement).getContext('2d')!.getImageData(140, 140, 1, 1).data[0])).toBe(255);
+    await page.fill('#token', token);
+    await page.click('#classify');
+    await expect.poll(() => page.textContent('#label')).toMatch(/^[0-9]$/);
+    expect(await page.textContent('#attempts')).toBe('2');
+  });
+
   it('a spent budget shows the server\'s message', async () => {
     const token = s.token('page-spent', 1);
     const page = await browser.newPage();
