@@ -30,7 +30,7 @@ computes it (median.npy). CASE is one of
 
 Before timing it checks its logits on the seeds against logits.npy (max abs diff < 1e-3) and its
 median against median.npy. It prints one JSON line: case, seconds (the attack alone: no import,
-no model build, no warm-up), gradient (input gradients, in samples), success, the checks.
+no model build, no warm-up), cpu_seconds (the CPU time of all its threads meanwhile), gradient (input gradients, in samples), success, the checks.
 """
 import json
 import os
@@ -249,16 +249,16 @@ def main() -> None:
     # Warm-up (as the TS side's): the first gradient call initializes the kernels.
     w = x[:10].clone().requires_grad_(True)
     torch.autograd.grad(model(median2x2(w)).sum(), w)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if case == "cw2":
         success, gradient = cw2(model, x, labels, adam)
     elif case == "eot-pgd":
         success, gradient = eot_pgd(model, x, labels, stacked=eot == "stacked")
     else:
         success, gradient = gradients(model, x, defended=case == "defended-gradient")
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     print(json.dumps({
-        "case": case, "seconds": seconds, "gradient": gradient, "success": success, "n": int(x.shape[0]),
+        "case": case, "seconds": seconds, "cpu_seconds": cpu_seconds, "gradient": gradient, "success": success, "n": int(x.shape[0]),
         "eot": eot if case == "eot-pgd" else None, "threads": torch.get_num_threads(), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"], "torch": torch.__version__,
         "adam": adam if case == "cw2" else None, "layout": layout, "median": MEDIAN if case != "cw2" else None, "jit": "--jit" in args, "mkldnn": torch.backends.mkldnn.enabled, "blas": loaded_blas(),
         "logit_max_abs_diff": logit_diff, "median_max_abs_diff": median_diff,

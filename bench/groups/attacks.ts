@@ -71,7 +71,9 @@ function options(): { only: string[] | undefined; tfjs: boolean } {
  * second (an EOT draw counts as a sample). Where `/usr/bin/python3` imports torch, the headline
  * cases run in PyTorch too (bench/torch_peer.py, 2 threads with passive OpenMP waiting, the same
  * weights and seeds, logits checked), each right after ours, never beside it: pytorch_s beside seconds, and pytorch_over_ours = PyTorch time /
- * ours (> 1: we are faster). `--tfjs` runs the headline cases on tfjs-wasm as well (minutes).
+ * ours (> 1: we are faster). cpu_s and pytorch_cpu_s are the CPU time of all threads of each
+ * process during the attack, and pytorch_over_ours_cpu their ratio: on a machine shared with other
+ * work, wall times swing 3x from run to run while CPU time measures the work done. `--tfjs` runs the headline cases on tfjs-wasm as well (minutes).
  */
 export const attacksBench: BenchGroup = {
   name: 'attacks',
@@ -148,11 +150,14 @@ async function runCases(
       continue;
     }
     const n = Math.min(c.samples ?? SEEDS, labels.length);
+    const cpu0 = process.cpuUsage();
     const r = await attack.run(c.defended ? mns : model, sliceBatch(x, 0, n), labels.subarray(0, n), {
       seed: '1',
       ...(c.target ? { target: c.target } : {}),
       ...(c.defended ? { surface: c.defended.surface } : {}),
     });
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const seconds = r.elapsedMs / 1000;
     const row: Record<string, string | number | boolean> = {
       bench: 'attacks',
@@ -161,6 +166,7 @@ async function runCases(
       workers,
       batch: n,
       seconds: Number(seconds.toFixed(2)),
+      cpu_s: Number(cpuSeconds.toFixed(2)),
       forward: r.queries.forward,
       gradient: r.queries.gradient,
       images_per_s: r.queries.gradient / seconds,
@@ -168,16 +174,18 @@ async function runCases(
       target: typeof c.target === 'string' ? c.target : 'none',
       spec: c.defended ? `${c.spec} on uniform:0.5+median:2x2, ${r.surface}` : c.spec,
     };
-    if (c.peer && peer) Object.assign(row, peerColumns(peer.run(c.peer, PEER_EOT), seconds));
+    if (c.peer && peer) Object.assign(row, peerColumns(peer.run(c.peer, PEER_EOT), seconds, cpuSeconds));
     report(row as unknown as Measurement);
   }
 }
 
-function peerColumns(p: PeerResult, ours: number): Record<string, string | number> {
+function peerColumns(p: PeerResult, ours: number, oursCpu: number): Record<string, string | number> {
   return {
     pytorch_s: Number(p.seconds.toFixed(2)),
+    pytorch_cpu_s: Number(p.cpu_seconds.toFixed(2)),
     pytorch_success: `${p.success}/${p.n}`,
     pytorch_over_ours: Number((p.seconds / ours).toFixed(2)),
+    pytorch_over_ours_cpu: Number((p.cpu_seconds / oursCpu).toFixed(2)),
     pytorch: `torch ${p.torch}, ${p.threads} threads (OMP_WAIT_POLICY ${p.omp_wait_policy}), ${p.layout}, BLAS ${p.blas}${p.eot ? `, EOT ${p.eot}` : ''}, logits within ${p.logit_max_abs_diff.toExponential(1)}`,
   };
 }

@@ -18,6 +18,8 @@ export interface PeerResult {
   readonly case: PeerCase;
   /** Time of the attack alone (no import, model build or warm-up). */
   readonly seconds: number;
+  /** CPU time of all the process's threads during the attack: what the work costs, however busy the machine. */
+  readonly cpu_seconds: number;
   /** Input gradients computed, in samples. */
   readonly gradient: number;
   readonly success: number;
