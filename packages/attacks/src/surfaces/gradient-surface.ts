@@ -15,6 +15,7 @@ const DRAWS_IN_FLIGHT = 4;
 export class GradientSurface implements AttackSurface {
   readonly counts = { forward: 0, gradient: 0 };
   readonly spec: string;
+  /** One per pool worker for a deterministic model on a worker pool, else 1 (see AttackSurface.lanes). */
   readonly lanes: number;
 
   constructor(
