@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer of the two headline cases of `npm run bench -- attacks`.
+"""PyTorch peer of the headline cases of `npm run bench -- attacks` and of the `gradients` group.
 
 Usage: /usr/bin/python3 bench/torch_peer.py DIR CASE [--eot looped|stacked] [--threads 2|N] [--adam torch|inplace]
        [--layout channels-last|nchw] [--median network|kthvalue] [--jit] [--no-mkldnn]
@@ -24,13 +24,13 @@ computes it (median.npy). CASE is one of
            cross-entropy over k = 10 draws of Mix'n'Squeeze per step: uniform noise in [-0.5, 0.5],
            clipped to [0, 1], then median 2x2 (rows i-1..i, cols j-1..j, edge padding, the 3rd
            smallest of 4), differentiated through both (clip: mask; median: to the selected element).
-
   gradient           input gradient g^T dlogits/dx at batch 100 (g = sin(i), as the gradients group's), 100 calls
   defended-gradient  the same through one draw of noise + clip + median 2x2 per call
 
 Before timing it checks its logits on the seeds against logits.npy (max abs diff < 1e-3) and its
 median against median.npy. It prints one JSON line: case, seconds (the attack alone: no import,
-no model build, no warm-up), cpu_seconds (the CPU time of all its threads meanwhile), gradient (input gradients, in samples), success, the checks.
+no model build, no warm-up), cpu_seconds (the CPU time of all its threads meanwhile), gradient
+(input gradients, in samples), success, the variant and the checks.
 """
 import json
 import os
