@@ -13,7 +13,7 @@ interface Waiting {
 
 /**
  * A bounded queue of model work: at most `concurrency` tasks run at once and at most `maxQueued`
- * wait. The server checks {@link WorkQueue.full} before it spends a client's budget, so overload
+ * wait. The server checks {@link WorkQueue.isFull} before it spends a client's budget, so overload
  * is answered (503) without costing the client an attempt and without unbounded memory.
  */
 export class WorkQueue {
