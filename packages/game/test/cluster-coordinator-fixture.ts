@@ -1,7 +1,7 @@
 /**
  * A cluster coordinator process for the tests: the tiny experiment's config (tiny-experiment.ts)
  * run through the queue into a results database. MNS_QUEUE (URL), MNS_DB (database), MNS_RUN
- * (run id). Prints `stored <key>` as results arrive and `finished` at the end.
+ * (run id), MNS_FINGERPRINT (the code fingerprint its jobs carry). Prints `stored <key>` as results arrive and `finished` at the end.
  */
 import { coordinateRun } from '../src/cluster/coordinator.ts';
 import { parseQueueUrl } from '../src/cluster/queue-url.ts';
@@ -20,6 +20,7 @@ await coordinateRun({
   runId: e.MNS_RUN!,
   config,
   backoffMs: 100,
+  ...(e.MNS_FINGERPRINT ? { fingerprint: e.MNS_FINGERPRINT } : {}),
   progress: (stage, done) => {
     if (stage !== 'cells' || done <= last) return;
     last = done;

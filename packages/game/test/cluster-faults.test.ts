@@ -100,12 +100,12 @@ describe.skipIf(!REDIS_SERVER)(`cluster faults, against a real redis-server${RED
     for (const key of before) expect(after.filter((k) => k === key), key).toHaveLength(1);
   });
 
-  it('a cell that fails deterministically is tried a bounded number of times, then the run fails naming it and its error', async () => {
+  it('a cell that fails deterministically is tried a bounded number of times, then the run fails naming it and its error; once fixed, the same command finishes it', async () => {
     const r = await redis();
     const dir = tmp();
     const count = join(dir, 'count');
     const bad = 'eval/none/0.5/FGSM';
-    await worker({ MNS_QUEUE: r.url, MNS_COUNT_FILE: count, MNS_FAIL_KEY: bad });
+    const broken = await worker({ MNS_QUEUE: r.url, MNS_COUNT_FILE: count, MNS_FAIL_KEY: bad });
     const run = coordinate(r.url, 'failing', dir, { attempts: 2 });
     await expect(run).rejects.toThrow(ClusterRunError);
     await expect(run).rejects.toThrow(/cell 'eval\/none\/0.5\/FGSM' failed: injected model error/);
@@ -116,5 +116,15 @@ describe.skipIf(!REDIS_SERVER)(`cluster faults, against a real redis-server${RED
     expect(store.cell('failing', bad)).toBeUndefined();
     expect(store.cell('failing', 'seeds')).toBeDefined();
     store.close();
+    // The cause fixed (a worker without the fault), the same run again: the failed cell is queued
+    // afresh, nothing that finished is computed again, and the results are a local run's.
+    await stopProc(broken);
+    await worker({ MNS_QUEUE: r.url, MNS_COUNT_FILE: count });
+    const before = countLines(count).filter((l) => !l.startsWith('failed '));
+    const db = await coordinate(r.url, 'failing', dir, { attempts: 2 });
+    expect(storedCells(db, 'failing')).toBe(await localCells());
+    const after = countLines(count).filter((l) => !l.startsWith('failed '));
+    for (const key of before) expect(after.filter((k) => k === key), key).toHaveLength(1);
+    expect(after).toContain(bad);
   });
 });

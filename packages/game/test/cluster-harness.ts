@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clusterFingerprint } from '../src/cluster/cell-jobs.ts';
 import { ResultStore } from '../src/experiment/result-store.ts';
 import { allCells } from './tiny-experiment.ts';
 
@@ -52,16 +53,20 @@ function start(script: string, env: Record<string, string>): Proc {
   return proc;
 }
 
-/** A worker process on the tiny experiment (see cluster-worker-fixture.ts for the variables). */
+/**
+ * A worker process on the tiny experiment (see cluster-worker-fixture.ts for the variables). It
+ * takes this process's code fingerprint unless told another: the sources may change between two
+ * reads in a working tree others edit, and only the refusal test is about fingerprints.
+ */
 export async function startWorker(env: Record<string, string>): Promise<Proc> {
-  const p = start('cluster-worker-fixture.ts', env);
+  const p = start('cluster-worker-fixture.ts', { MNS_FINGERPRINT: clusterFingerprint(), ...env });
   await p.line(/^ready$/);
   return p;
 }
 
 /** A coordinator process on the tiny experiment (see cluster-coordinator-fixture.ts). */
 export function startCoordinator(env: Record<string, string>): Proc {
-  return start('cluster-coordinator-fixture.ts', env);
+  return start('cluster-coordinator-fixture.ts', { MNS_FINGERPRINT: clusterFingerprint(), ...env });
 }
 
 /** Ends a process of the test (SIGTERM, or SIGKILL) and waits for it. */

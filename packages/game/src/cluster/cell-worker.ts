@@ -33,7 +33,7 @@ export interface LoadedEnvironment {
 export interface CellWorkerOptions {
   /** The queue's Redis. */
   readonly url: QueueUrl;
-  /** Loads the model and data a config names (the CLI's `cliEnvironment`); called once per model and dataset. */
+  /** Loads the model and data a config names (the CLI's `cliEnvironment`); called once per model, dataset and rounding. */
   readonly environment: (config: SeededConfig) => Promise<LoadedEnvironment>;
   /** Cells computed at once by this process (default 1: a cell already uses the cores its backend uses). */
   readonly concurrency?: number;
@@ -76,7 +76,8 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<CellW
   queue.on('error', (e: Error) => log(`queue: ${redactUrls(e.message)}`));
   const envs = new Map<string, Promise<{ loaded: LoadedEnvironment; adversaries: GameAdversaries }>>();
   const environment = (config: SeededConfig) => {
-    const id = JSON.stringify([config.model, config.dataset]);
+    // What cliEnvironment reads from a config: runs that agree on these share one environment.
+    const id = JSON.stringify([config.model, config.dataset, config.roundTo ?? null]);
     let e = envs.get(id);
     if (!e) {
       e = options.environment(config).then((loaded) => ({ loaded, adversaries: loaded.env.adversaries ?? gameAdversaries(loaded.env.registry) }));

@@ -81,6 +81,7 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
   const keyOf = new Map(graph.map((c) => [jobIdOf(runId, c.key), c.key]));
   const running = new Set<string>();
   let received = 0;
+  let closing = false;
   let failure: ClusterRunError | undefined;
   let settle: { resolve(): void; reject(e: Error): void } | undefined;
   const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -96,6 +97,8 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
   };
   /** Stores a cell's result unless the database has it (memo semantics). */
   const accept = (value: unknown) => {
+    // Events still in flight while the run closes: the database may be closed by its owner next.
+    if (closing) return;
     const r = (typeof value === 'string' ? JSON.parse(value) : value) as CellJobResult | null;
     if (!r || r.result === undefined || !keyOf.has(jobIdOf(runId, r.key))) return;
     running.delete(r.key);
@@ -140,20 +143,27 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
   });
   events.on('failed', ({ jobId, failedReason }) => {
     if (!jobId.startsWith(runPrefix(runId))) return;
-    void queue.getJob(jobId).then(async (job) => {
-      if (!job || (await job.getState()) !== 'failed') return;
-      // A parent fails with its child: name the child that failed.
-      fail(keyOf.get(jobId) ?? decodeURIComponent(jobId.slice(runPrefix(runId).length)), failedReason);
-    });
+    // The run may have ended (and its connections closed) before the answer comes: then it is moot.
+    void queue
+      .getJob(jobId)
+      .then(async (job) => {
+        if (!job || (await job.getState()) !== 'failed') return;
+        // A parent fails with its child: name the child that failed.
+        fail(keyOf.get(jobId) ?? decodeURIComponent(jobId.slice(runPrefix(runId).length)), failedReason);
+      })
+      .catch(() => {});
   });
   // A failed attempt with attempts left waits out its backoff as a delayed job.
   events.on('delayed', ({ jobId }) => {
     const key = keyOf.get(jobId);
     if (key === undefined) return;
     running.delete(key);
-    void queue.getJob(jobId).then((job) => {
-      if (job?.failedReason) log(`cell '${key}' failed attempt ${job.attemptsMade} of ${job.opts.attempts}: ${redactUrls(job.failedReason)}; retrying.`);
-    });
+    void queue
+      .getJob(jobId)
+      .then((job) => {
+        if (job?.failedReason) log(`cell '${key}' failed attempt ${job.attemptsMade} of ${job.opts.attempts}: ${redactUrls(job.failedReason)}; retrying.`);
+      })
+      .catch(() => {});
     show();
   });
   events.on('stalled', ({ jobId }) => {
@@ -216,6 +226,7 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
     await artifacts.dropRefs(runId, graph.filter((c) => c.kind === 'attack').map((c) => c.key)).catch(() => {});
     return { received, stored: storedAtStart.size };
   } finally {
+    closing = true;
     await Promise.allSettled([events.close(), flows.close(), queue.close()]);
     redis.disconnect();
   }
