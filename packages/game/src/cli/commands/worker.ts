@@ -5,6 +5,7 @@ import type { CliContext } from '../context.ts';
 interface WorkerOptions {
   queue: string;
   concurrency: string;
+  lockDuration: string;
 }
 
 /**
@@ -19,9 +20,12 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     .description('compute cells of distributed runs (reproduce --queue) from a BullMQ queue on Redis until stopped; see docs/guides/cluster.md')
     .requiredOption('--queue <redis-url>', 'the queue\'s Redis: redis://[:password@]host[:port][/db] (or the password in MIXNSQUEEZE_REDIS_PASSWORD)')
     .option('--concurrency <n>', 'cells computed at once by this process', '1')
+    .option('--lock-duration <seconds>', "how long a cell's lock outlives a worker that stopped answering before another worker takes the cell over (longer than the longest stretch a cell keeps the event loop busy)", '120')
     .action(async (opts: WorkerOptions) => {
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new ParameterError(`--concurrency: expected an integer from 1 to 64, got '${opts.concurrency}'.`);
+      const lockSeconds = Number(opts.lockDuration);
+      if (!Number.isFinite(lockSeconds) || lockSeconds < 5 || lockSeconds > 86_400) throw new ParameterError(`--lock-duration: expected seconds from 5 to 86400, got '${opts.lockDuration}'.`);
       const { parseQueueUrl } = await import('../../cluster/queue-url.ts');
       const url = parseQueueUrl(opts.queue);
       // Loaded on use: BullMQ, ioredis, models and data are not part of the CLI's start-up.
@@ -32,6 +36,9 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
         url,
         concurrency,
         log,
+        // A cell's lock is renewed from the event loop, which a long synchronous stretch (a squeezer
+        // on a large chunk) holds: the lock must outlast it, or a live cell is taken over.
+        lockDurationMs: lockSeconds * 1000,
         environment: async (config) => {
           log(`loading ${config.model} and ${config.dataset}`);
           return cliEnvironment(config, registry, log);
