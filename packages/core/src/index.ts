@@ -16,4 +16,5 @@ export * from './registry.ts';
 export * from './io/npy.ts';
 export * from './io/batch-json.ts';
 export * from './io/files.ts';
+export * from './io/sqlite-header.ts';
 export * from './testing/linear-classifier.ts';

@@ -1,6 +1,6 @@
-import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { FileAccessError, FormatError } from '@mixnsqueeze/core';
+import { FileAccessError, FormatError, sqliteFileKind } from '@mixnsqueeze/core';
 
 /** How {@link ResultStore} opens its file. */
 export interface ResultStoreOptions {
@@ -8,7 +8,6 @@ export interface ResultStoreOptions {
   readonly readonly?: boolean;
 }
 
-const SQLITE_MAGIC = 'SQLite format 3\0';
 /** The columns each table of a results database must have. */
 const SCHEMA: Readonly<Record<string, readonly string[]>> = {
   runs: ['id', 'config', 'created_at', 'versions'],
@@ -17,21 +16,7 @@ const SCHEMA: Readonly<Record<string, readonly string[]>> = {
 
 /** Refuses, before SQLite touches it, a file that is not an SQLite database at all. */
 function checkMagic(path: string): void {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    return;
-  }
-  if (size === 0) return;
-  const head = Buffer.alloc(16);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, 16, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (size < 100 || head.toString('latin1') !== SQLITE_MAGIC) {
+  if (sqliteFileKind(path) === 'foreign') {
     throw new FormatError(`'${path}' is not a results database (not an SQLite file); pass the --db a reproduce run wrote, or a new path.`);
   }
 }
