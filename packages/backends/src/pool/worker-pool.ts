@@ -39,6 +39,8 @@ interface Slot {
   ready: boolean;
   dead: boolean;
   job: Pending | undefined;
+  /** Settles when the current worker has started (posted ready or failed) or exited. */
+  started: Promise<void>;
 }
 
 /**
@@ -62,7 +64,7 @@ export class WorkerPool {
     this.#script = script;
     this.#workerData = workerData;
     this.size = size;
-    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, ready: false, dead: false, job: undefined }));
+    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, ready: false, dead: false, job: undefined, started: Promise.resolve() }));
   }
 
   /** Starts `size` workers and waits for all to be ready; returns the pool and the first `ready` info. */
@@ -98,7 +100,15 @@ export class WorkerPool {
     const closed = new WorkerCrashError('worker pool: closed while a job was pending. Await predictions before close().');
     for (const p of this.#queue.splice(0)) p.reject(closed);
     for (const s of this.#slots) s.job?.reject(closed);
-    await Promise.all(this.#slots.map((s) => s.worker?.terminate()));
+    // A worker still starting is inside native code (an ONNX Runtime session being created):
+    // terminating it there can take the whole process down, so it is terminated once it has
+    // started or exited.
+    await Promise.all(
+      this.#slots.map(async (s) => {
+        await s.started;
+        await s.worker?.terminate();
+      }),
+    );
   }
 
   #spawn(slot: Slot): Promise<unknown> {
@@ -106,8 +116,12 @@ export class WorkerPool {
       const worker = new Worker(this.#script, { workerData: this.#workerData });
       slot.worker = worker;
       slot.ready = false;
+      let started!: () => void;
+      slot.started = new Promise((r) => (started = r));
+      worker.once('exit', () => started());
       let failure: Error | undefined;
       worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready' || m.type === 'failed') started();
         if (slot.worker !== worker) return;
         if (m.type === 'ready') {
           slot.ready = true;

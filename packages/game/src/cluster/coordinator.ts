@@ -110,10 +110,10 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
     if (r.key === cellKey.seeds()) seedsReady?.();
     show();
   };
-  const fail = (key: string, reason: string) => {
+  const fail = (key: string, reason: string | undefined) => {
     if (failure) return;
     failure = new ClusterRunError(
-      `run ${runId}: cell '${key}' failed: ${redactUrls(reason)}. Fix the cause (the worker logs say more) and run the same command again: stored cells are kept.`,
+      `run ${runId}: cell '${key}' failed: ${redactUrls(reason ?? 'no reason recorded')}. Fix the cause (the worker logs say more) and run the same command again: stored cells are kept.`,
     );
     log(failure.message);
     settle?.reject(failure);
@@ -125,8 +125,10 @@ export async function coordinateRun(options: CoordinateOptions): Promise<Coordin
       const job = await queue.getJob(jobIdOf(runId, c.key));
       if (!job) continue;
       const state = await job.getState();
-      if (state === 'completed') accept(job.returnvalue);
-      else if (state === 'failed' && failures) fail(c.key, job.failedReason);
+      // The job was read before its state: one that finished in between is read again for its result.
+      const settled = state === 'completed' || state === 'failed' ? ((await queue.getJob(job.id!)) ?? job) : job;
+      if (state === 'completed') accept(settled.returnvalue);
+      else if (state === 'failed' && failures) fail(c.key, settled.failedReason);
     }
   };
 
