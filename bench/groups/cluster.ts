@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpus } from 'node:os';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Classifier, type Registry, isDifferentiable } from '@mixnsqueeze/core';
@@ -13,6 +11,8 @@ import { type CellNode, cellGraph } from '../../packages/game/src/experiment/cel
 import { gradientsPerSeed } from '../../packages/game/src/experiment/cost-estimate.ts';
 import { type ExperimentConfig } from '../../packages/game/src/experiment/config.ts';
 import { ResultStore } from '../../packages/game/src/experiment/result-store.ts';
+// The cluster tests' own redis-server on a free port: one way to start it for tests and bench.
+import { startRedis } from '../../packages/game/test/cluster-redis.ts';
 import { type BenchGroup } from '../measurement.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,14 +25,6 @@ const WORKERS = (process.env.MNS_BENCH_CLUSTER_WORKERS ?? '1,2,4').split(',').ma
 const GRID = (process.env.MNS_BENCH_CLUSTER_ARGS ?? '--quick').split(' ').filter(Boolean);
 /** Machines of the estimates for the full CIFAR-10 and ImageNet protocols. */
 const MACHINES = [1, 4, 16, 64];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Starts a process and resolves once its stderr or stdout has printed `ready`. */
 function started(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
@@ -165,15 +157,14 @@ export const clusterBench: BenchGroup = {
     const local = await reproduce();
     const cellCount = local.cells.size;
     report({ bench: 'cluster', case: `local (reproduce mnist ${GRID.join(' ')})`, batch: cellCount, workers: 1, images_per_s: 0, wall_s: Number(local.wall.toFixed(1)) });
-    const port = await freePort();
-    const redisDir = mkdtempSync(join(tmpdir(), 'mns-bench-redis-'));
-    const redis = await started(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', redisDir], {}, /Ready to accept connections/);
-    const url = `redis://127.0.0.1:${port}`;
+    const redis = await startRedis();
+    const { url } = redis;
+    const caches = mkdtempSync(join(tmpdir(), 'mns-bench-caches-'));
     let oneWorker: { wall: number; compute: number } | undefined;
     try {
       for (const n of WORKERS) {
         const workers = await Promise.all(
-          Array.from({ length: n }, (_, i) => started([...NODE, BIN, 'worker', '--queue', url], { MIXNSQUEEZE_CACHE: join(redisDir, `cache-${n}-${i}`) }, /taking cells/)),
+          Array.from({ length: n }, (_, i) => started([...NODE, BIN, 'worker', '--queue', url], { MIXNSQUEEZE_CACHE: join(caches, `cache-${n}-${i}`) }, /taking cells/)),
         );
         try {
           const run = await reproduce(url);
@@ -201,7 +192,7 @@ export const clusterBench: BenchGroup = {
         }
       }
     } finally {
-      redis.kill('SIGTERM');
+      await redis.stop();
     }
     // The queue's cost per cell, measured on one worker: its wall time less the cells' compute
     // time (job round trips, the worker's model load spread over the cells, Brotli of the sets).
