@@ -120,6 +120,7 @@ export function checkBatch(space: FeatureSpace, x: Batch, what = 'input'): void 
   const d = x.data;
   const f = d.length / Math.max(1, x.shape[0]!);
   const schema = space.features;
+  if (!schema && inBounds(d, space.bounds[0], space.bounds[1])) return;
   for (let i = 0, j = 0; i < d.length; i++, j = j + 1 === f ? 0 : j + 1) {
     const v = d[i]!;
     const lo = schema ? schema.lo[j]! : space.bounds[0];
@@ -133,4 +134,13 @@ export function checkBatch(space: FeatureSpace, x: Batch, what = 'input'): void 
       `${what}: expected values in [${lo}, ${hi}], got ${v} at ${at}. Scale the data to the feature bounds.`,
     );
   }
+}
+
+/** Whether every value is within [lo, hi] (so finite): one pass with the bounds hoisted out of the loop. */
+function inBounds(d: Float32Array, lo: number, hi: number): boolean {
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    if (!(v >= lo && v <= hi)) return false;
+  }
+  return true;
 }

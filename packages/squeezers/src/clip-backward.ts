@@ -23,9 +23,20 @@ export function clipBackward(x: Batch, y: Batch, gradOut: Batch, space: FeatureS
     return { data: grad, shape: gradOut.shape };
   }
   const [lo, hi] = space.bounds;
+  if (go.length !== n) {
+    for (let i = 0; i < n; i++) {
+      const v = yd[i]!;
+      if (v > lo && v < hi) grad[i] = go[i]!;
+    }
+    return { data: grad, shape: gradOut.shape };
+  }
+  // Which values clipped is random, so a branch per value mispredicts: copy the gradient's bits
+  // under an all-ones or all-zeros mask instead (bit for bit the same as a conditional copy).
+  const goBits = new Int32Array(go.buffer, go.byteOffset, n);
+  const gradBits = new Int32Array(grad.buffer, 0, n);
   for (let i = 0; i < n; i++) {
     const v = yd[i]!;
-    if (v > lo && v < hi) grad[i] = go[i]!;
+    gradBits[i] = goBits[i]! & -(+(v > lo) & +(v < hi));
   }
   return { data: grad, shape: gradOut.shape };
 }

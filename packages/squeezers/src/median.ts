@@ -1,6 +1,7 @@
 import { type Batch, type FeatureSpace, type Squeezer } from '@mixnsqueeze/core';
 import { type ImageGeometry, imageGeometry, reflectIndex } from './image-geometry.ts';
 import { freezeClass } from './freeze.ts';
+import { bitsOf, median2, median2Backward, median2BackwardBits, median2Bits } from './median2.ts';
 
 /**
  * Median smoothing k x k (Xu et al., Feature Squeezing, NDSS 2018; scipy.ndimage.median_filter with
@@ -34,12 +35,19 @@ export class Median implements Squeezer {
     const g = imageGeometry(x, space, this.spec);
     const out = new Float32Array(x.data.length);
     const per = x.data.length / Math.max(1, x.shape[0]!);
+    // 2x2 reads the source directly (its only padding, row/column -1, repeats row/column 0), on
+    // bit patterns unless a value of the plane is negative, -0 or NaN (median2.ts).
+    const inBits = bitsOf(x.data);
+    const outBits = bitsOf(out);
     for (let n = 0; n < x.shape[0]!; n++) {
       for (let c = 0; c < g.channels; c++) {
         const base = n * per + c * g.chStride;
+        if (this.size === 2) {
+          if (!median2Bits(inBits, outBits, base, g)) median2(x.data, out, base, g);
+          continue;
+        }
         this.#pad(x.data, base, g);
         if (this.size === 3) this.#median3(out, base, g);
-        else if (this.size === 2) this.#median2(out, base, g);
         else this.#medianK(out, base, g);
       }
     }
@@ -113,31 +121,6 @@ export class Median implements Squeezer {
     }
   }
 
-  /** 2x2: with each column pair sorted (l, h), the third smallest of four is max(max l, min h). */
-  #median2(out: Float32Array, base: number, g: ImageGeometry): void {
-    const pw = g.width + 1;
-    this.#ensureColumns(pw);
-    const p = this.#plane;
-    const lo = this.#lo;
-    const hi = this.#hi;
-    const w = g.width;
-    const rs = g.rowStride;
-    const cs = g.colStride;
-    for (let i = 0; i < g.height; i++) {
-      const r0 = i * pw;
-      for (let j = 0; j < pw; j++) {
-        const a = p[r0 + j]!;
-        const b = p[r0 + pw + j]!;
-        lo[j] = Math.min(a, b);
-        hi[j] = Math.max(a, b);
-      }
-      const o = base + i * rs;
-      for (let j = 0; j < w; j++) {
-        out[o + j * cs] = Math.max(Math.max(lo[j]!, lo[j + 1]!), Math.min(hi[j]!, hi[j + 1]!));
-      }
-    }
-  }
-
   /** Any k: gather the window and select the rank floor(k*k/2) element. */
   #medianK(out: Float32Array, base: number, g: ImageGeometry): void {
     const k = this.size;
@@ -161,42 +144,72 @@ export class Median implements Squeezer {
 
   backward(x: Batch, y: Batch, gradOut: Batch, space: FeatureSpace): Batch {
     const g = imageGeometry(x, space, this.spec);
-    const k = this.size;
-    const a = k >> 1;
     const src = x.data;
-    const sel = y.data;
-    const go = gradOut.data;
     const grad = new Float32Array(src.length);
     const per = src.length / Math.max(1, x.shape[0]!);
-    const rs = g.rowStride;
-    const cs = g.colStride;
+    // Window offsets relative to the channel's base, reflected once here rather than per pixel.
+    const rows = windowOffsets(this.size, g.height, g.rowStride);
+    const cols = windowOffsets(this.size, g.width, g.colStride);
+    const srcBits = bitsOf(src);
+    const selBits = bitsOf(y.data);
+    // The bit-pattern path reads sel at every pixel of src: only for outputs of the input's size.
+    const bits = this.size === 2 && y.data.length === src.length;
     for (let n = 0; n < x.shape[0]!; n++) {
       for (let c = 0; c < g.channels; c++) {
         const base = n * per + c * g.chStride;
-        for (let i = 0; i < g.height; i++) {
-          for (let j = 0; j < g.width; j++) {
-            const o = base + i * rs + j * cs;
-            const v = sel[o]!;
-            let target = o;
-            search: for (let di = 0; di < k; di++) {
-              const si = base + reflectIndex(i - a + di, g.height) * rs;
-              for (let dj = 0; dj < k; dj++) {
-                const s = si + reflectIndex(j - a + dj, g.width) * cs;
-                if (src[s] === v) {
-                  target = s;
-                  break search;
-                }
-              }
-            }
-            grad[target] += go[o]!;
-          }
+        if (bits && median2BackwardBits(srcBits, selBits, gradOut.data, grad, base, g)) continue;
+        if (bits) {
+          // Redo the plane on floats; its targets are its own pixels, so clearing them discards it.
+          for (let i = 0; i < g.height; i++) for (let j = 0; j < g.width; j++) grad[base + i * g.rowStride + j * g.colStride] = 0;
         }
+        if (this.size === 2) median2Backward(src, y.data, gradOut.data, grad, base, g);
+        else medianKBackward(src, y.data, gradOut.data, grad, base, g, this.size, rows, cols);
       }
     }
     return { data: grad, shape: x.shape };
   }
 }
 freezeClass(Median);
+
+/** Offsets (index * stride) of the reflected positions -floor(k/2) .. n - 1 + k - 1 - floor(k/2) along one axis. */
+function windowOffsets(k: number, n: number, stride: number): Int32Array {
+  const a = k >> 1;
+  const offsets = new Int32Array(n + k - 1);
+  for (let t = 0; t < offsets.length; t++) offsets[t] = reflectIndex(t - a, n) * stride;
+  return offsets;
+}
+
+/** Backward of any k on one channel plane: the first window element (row-major) equal to the output gets its gradient. */
+function medianKBackward(
+  src: Float32Array,
+  sel: Float32Array,
+  go: Float32Array,
+  grad: Float32Array,
+  base: number,
+  g: ImageGeometry,
+  k: number,
+  rows: Int32Array,
+  cols: Int32Array,
+): void {
+  for (let i = 0; i < g.height; i++) {
+    for (let j = 0; j < g.width; j++) {
+      const o = base + i * g.rowStride + j * g.colStride;
+      const v = sel[o]!;
+      let target = o;
+      search: for (let di = 0; di < k; di++) {
+        const si = base + rows[i + di]!;
+        for (let dj = 0; dj < k; dj++) {
+          const s = si + cols[j + dj]!;
+          if (src[s] === v) {
+            target = s;
+            break search;
+          }
+        }
+      }
+      grad[target] += go[o]!;
+    }
+  }
+}
 
 /** Hoare's quickselect on a[0..n): the value of rank `rank` (partially reorders a). */
 function select(a: Float64Array, n: number, rank: number): number {
