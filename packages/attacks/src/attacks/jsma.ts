@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AttackBase, type AttackContext } from '../attack-base.ts';
 import { logitGradients, rowGradients } from '../logit-gradients.ts';
 import { probabilityJacobianLoss } from '../probability-jacobian.ts';
+import { PairSearch } from '../pair-search.ts';
 import { attackComponent } from '../presets.ts';
 import { argmaxOf, tfSoftmax } from '../tf-float32.ts';
 
@@ -54,7 +55,8 @@ export type JsmaParams = z.infer<typeof jsmaParams>;
  * Defaults: theta 1.0, gamma 0.1 (the reference settings for MNIST and CIFAR-10; not run on
  * ImageNet), jacobian probabilities, softmax float32. Presets: mnist, cifar10 (the same). Use with
  * target next or ll. Cost per iteration: 2 gradient rows per sample not yet at its target, in one
- * batched surface call; O(|G|^2) pair search.
+ * batched surface call; a pair search that is O(|G|^2) at worst and scans only the rows whose
+ * score bound can hold the best pair (pair-search.ts).
  */
 export class Jsma extends AttackBase<JsmaParams> {
   readonly id = 'jsma';
@@ -145,81 +147,6 @@ function logitCoefficients(targetOfPair: Int32Array, k: number): Float32Array {
     coef[2 * a * k + t] = 1;
   });
   return coef;
-}
-
-/** The pair selection of both readings over one sample's domain, with reused buffers. */
-class PairSearch {
-  readonly #index: Int32Array;
-  readonly #a: Float64Array;
-  readonly #b: Float64Array;
-
-  constructor(d: number) {
-    this.#index = new Int32Array(d);
-    this.#a = new Float64Array(d);
-    this.#b = new Float64Array(d);
-  }
-
-  /** Gathers the domain's features (ascending) with their two derivatives times `sign`; returns their count. */
-  #gather(dom: Uint8Array, gt: Float32Array, go: Float32Array, sign: number): number {
-    let m = 0;
-    for (let f = 0; f < dom.length; f++) {
-      if (dom[f] !== 1) continue;
-      this.#index[m] = f;
-      this.#a[m] = sign * gt[f]!;
-      this.#b[m] = sign * go[f]!;
-      m++;
-    }
-    return m;
-  }
-
-  /**
-   * cleverhans' `saliency_map`: the pair of largest float32 score -(a_p + a_q)(b_p + b_q) among
-   * pairs whose sums have the signs the direction asks for, as [p1, p2] (p1 the later feature);
-   * undefined when no pair scores above 0. Features outside the domain are masked there by
-   * giving them derivatives that fail both conditions, which leaves exactly the domain's pairs.
-   */
-  cleverhans(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
-    const best = this.#best(this.#gather(dom, gt, go, increase ? 1 : -1), true);
-    return best && [this.#index[best[1]]!, this.#index[best[0]]!];
-  }
-
-  /** This attack's earlier selection (jacobian=logits): largest (a_p + a_q) |b_p + b_q| in float64, sign-adjusted. */
-  logits(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
-    const best = this.#best(this.#gather(dom, gt, go, increase ? 1 : -1), false);
-    return best && [this.#index[best[0]]!, this.#index[best[1]]!];
-  }
-
-  /**
-   * The first pair p < q (row-major, as numpy's argmax) of largest -(a_p + a_q)(b_p + b_q) with
-   * a_p + a_q > 0 and b_p + b_q < 0, over the m gathered features, every operation rounded to
-   * float32 when `f32`; undefined when none scores above 0. Gathering with the direction's sign
-   * turns the decrease conditions of cleverhans (sums < 0 and > 0) into these, score unchanged.
-   */
-  #best(m: number, f32: boolean): readonly [number, number] | undefined {
-    const f = Math.fround;
-    const a = this.#a;
-    const b = this.#b;
-    let best = 0;
-    let bp = -1;
-    let bq = -1;
-    for (let p = 0; p < m; p++) {
-      const ap = a[p]!;
-      const bpv = b[p]!;
-      for (let q = p + 1; q < m; q++) {
-        const ts = f32 ? f(ap + a[q]!) : ap + a[q]!;
-        if (!(ts > 0)) continue;
-        const os = f32 ? f(bpv + b[q]!) : bpv + b[q]!;
-        if (!(os < 0)) continue;
-        const score = f32 ? f(-ts * os) : -ts * os;
-        if (score > best) {
-          best = score;
-          bp = p;
-          bq = q;
-        }
-      }
-    }
-    return bp < 0 ? undefined : [bp, bq];
-  }
 }
 
 /** Registry component `jsma` ({@link Jsma}) with presets. */

@@ -1,0 +1,188 @@
+const BLOCK_SHIFT = 4;
+/** Columns per block (16): each block's extremes bound its scores, so a row skips most blocks. */
+const BLOCK = 1 << BLOCK_SHIFT;
+
+/**
+ * JSMA's pair selection over one sample's search domain, with reused buffers: both readings
+ * (cleverhans' float32 `saliency_map` and the earlier float64 logit reading) pick the first pair
+ * p < q in row-major order (numpy's argmax) of strictly largest score -(a_p + a_q)(b_p + b_q)
+ * among the pairs with a_p + a_q > 0 and b_p + b_q < 0.
+ *
+ * The brute-force search is O(m^2) per sample and step on the main thread, between gradient
+ * calls. This one returns exactly the same pair with far fewer scores: the score of row p is
+ * non-decreasing in a_q and in -b_q (float addition, multiplication and Math.fround are all
+ * monotone), so f(-f(a_p + max a_q) f(b_p + min b_q)), over q > p, bounds every score of the row.
+ * One O(m) backward pass gives every row's bound; the row of largest bound is scanned first, and
+ * its best score s is a floor for the maximum. The row-major pass then scans only the rows whose
+ * bound reaches s and strictly beats the best so far: every row holding a pair of the maximum is
+ * among them, and scanning them in row-major order with strict comparisons keeps numpy's tie rule.
+ * Where the two rows are nearly opposite (the probability Jacobian: b is about -a), the bounds are
+ * nearly tight and a handful of rows are scanned instead of m.
+ */
+export class PairSearch {
+  readonly #index: Int32Array;
+  readonly #a: Float64Array;
+  readonly #b: Float64Array;
+  readonly #bound: Float64Array;
+  /** Largest a and smallest b of each block of BLOCK gathered features. */
+  readonly #blockA: Float64Array;
+  readonly #blockB: Float64Array;
+  /** Column of the last {@link PairSearch.#scan}'s best pair, -1 when none beat its `best`. */
+  #rowQ = -1;
+
+  /** Buffers for domains of up to `d` features. */
+  constructor(d: number) {
+    this.#index = new Int32Array(d);
+    this.#a = new Float64Array(d);
+    this.#b = new Float64Array(d);
+    this.#bound = new Float64Array(d);
+    this.#blockA = new Float64Array(Math.ceil(d / BLOCK));
+    this.#blockB = new Float64Array(Math.ceil(d / BLOCK));
+  }
+
+  /**
+   * cleverhans' `saliency_map`: the pair of largest float32 score -(a_p + a_q)(b_p + b_q) among
+   * pairs of domain features (`dom[f] === 1`) whose sums have the signs the direction asks for,
+   * with a = `gt` and b = `go`, as [p1, p2] (p1 the later feature); undefined when no pair scores
+   * above 0. (cleverhans masks the features outside the domain by giving them derivatives that
+   * fail both conditions, which leaves exactly the domain's pairs.)
+   */
+  cleverhans(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
+    const found = this.#best(this.#gather(dom, gt, go, increase ? 1 : -1), true);
+    return found ? [this.#index[found[1]]!, this.#index[found[0]]!] : undefined;
+  }
+
+  /** JSMA's earlier selection (jacobian=logits): largest (a_p + a_q) |b_p + b_q| in float64, sign-adjusted, as [p, q] with p < q. */
+  logits(dom: Uint8Array, gt: Float32Array, go: Float32Array, increase: boolean): readonly [number, number] | undefined {
+    const found = this.#best(this.#gather(dom, gt, go, increase ? 1 : -1), false);
+    return found ? [this.#index[found[0]]!, this.#index[found[1]]!] : undefined;
+  }
+
+  /** Gathers the domain's features (ascending) with their two derivatives times `sign`; returns their count. */
+  #gather(dom: Uint8Array, gt: Float32Array, go: Float32Array, sign: number): number {
+    const index = this.#index;
+    const a = this.#a;
+    const b = this.#b;
+    let m = 0;
+    for (let f = 0; f < dom.length; f++) {
+      if (dom[f] !== 1) continue;
+      index[m] = f;
+      a[m] = sign * gt[f]!;
+      b[m] = sign * go[f]!;
+      m++;
+    }
+    return m;
+  }
+
+  /**
+   * The first pair p < q (row-major) of largest -(a_p + a_q)(b_p + b_q) with a_p + a_q > 0 and
+   * b_p + b_q < 0, over the m gathered features, every operation rounded to float32 when `f32`;
+   * undefined when none scores above 0. Gathering with the direction's sign turns the decrease
+   * conditions of cleverhans (sums < 0 and > 0) into these, score unchanged.
+   */
+  #best(m: number, f32: boolean): readonly [number, number] | undefined {
+    const f = Math.fround;
+    const a = this.#a;
+    const b = this.#b;
+    const bound = this.#bound;
+    const blockA = this.#blockA;
+    const blockB = this.#blockB;
+    // Backward pass: bound[p] from the largest a_q and smallest b_q over q > p (NaN entries never
+    // qualify and are left out; a NaN bound means no pair of the row qualifies either), and the
+    // same extremes per block of columns.
+    let hiA = -Infinity;
+    let loB = Infinity;
+    let seed = -1;
+    let seedBound = 0;
+    blockA.fill(-Infinity);
+    blockB.fill(Infinity);
+    for (let p = m - 1; p >= 0; p--) {
+      const ap = a[p]!;
+      const bp = b[p]!;
+      const ts = f32 ? f(ap + hiA) : ap + hiA;
+      const os = f32 ? f(bp + loB) : bp + loB;
+      const u = ts > 0 && os < 0 ? (f32 ? f(-ts * os) : -ts * os) : 0;
+      bound[p] = u;
+      if (u > seedBound) {
+        seedBound = u;
+        seed = p;
+      }
+      if (ap > hiA) hiA = ap;
+      if (bp < loB) loB = bp;
+      const j = p >> BLOCK_SHIFT;
+      if (ap > blockA[j]!) blockA[j] = ap;
+      if (bp < blockB[j]!) blockB[j] = bp;
+    }
+    if (seed < 0) return undefined;
+    // The seed row's best score is a floor for the maximum.
+    const floor = this.#scan(seed, m, f32, 0, 0);
+    let best = 0;
+    let bestP = -1;
+    let bestQ = -1;
+    for (let p = 0; p < m; p++) {
+      const u = bound[p]!;
+      // A row below the floor holds no pair of the maximum; one at or below `best` cannot beat
+      // the earlier pair (ties go to the first in row-major order).
+      if (u < floor || u <= best) continue;
+      const score = this.#scan(p, m, f32, floor, best);
+      if (this.#rowQ < 0) continue;
+      best = score;
+      bestP = p;
+      bestQ = this.#rowQ;
+    }
+    return bestP < 0 ? undefined : [bestP, bestQ];
+  }
+
+  /**
+   * Scans row p for its first q > p of strictly largest score above `best`, skipping the blocks
+   * of columns whose bound is below `floor` or at most `best`; sets #rowQ (-1: none) and returns
+   * the row's best score (`best` when none beats it).
+   */
+  #scan(p: number, m: number, f32: boolean, floor: number, best: number): number {
+    const f = Math.fround;
+    const a = this.#a;
+    const b = this.#b;
+    const blockA = this.#blockA;
+    const blockB = this.#blockB;
+    const ap = a[p]!;
+    const bp = b[p]!;
+    let at = -1;
+    const blocks = (m + BLOCK - 1) >> BLOCK_SHIFT;
+    for (let j = (p + 1) >> BLOCK_SHIFT; j < blocks; j++) {
+      const tb = f32 ? f(ap + blockA[j]!) : ap + blockA[j]!;
+      const ob = f32 ? f(bp + blockB[j]!) : bp + blockB[j]!;
+      if (!(tb > 0 && ob < 0)) continue;
+      const u = f32 ? f(-tb * ob) : -tb * ob;
+      if (u < floor || u <= best) continue;
+      const end = Math.min(m, (j + 1) << BLOCK_SHIFT);
+      const start = Math.max(p + 1, j << BLOCK_SHIFT);
+      if (f32) {
+        for (let q = start; q < end; q++) {
+          const ts = f(ap + a[q]!);
+          if (!(ts > 0)) continue;
+          const os = f(bp + b[q]!);
+          if (!(os < 0)) continue;
+          const score = f(-ts * os);
+          if (score > best) {
+            best = score;
+            at = q;
+          }
+        }
+      } else {
+        for (let q = start; q < end; q++) {
+          const ts = ap + a[q]!;
+          if (!(ts > 0)) continue;
+          const os = bp + b[q]!;
+          if (!(os < 0)) continue;
+          const score = -ts * os;
+          if (score > best) {
+            best = score;
+            at = q;
+          }
+        }
+      }
+    }
+    this.#rowQ = at;
+    return best;
+  }
+}
