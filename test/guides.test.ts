@@ -46,7 +46,8 @@ describe('guides: every code block runs', () => {
         const file = join(cache, `${b.guide.replace(/\.md$/, '')}-${b.index}.ts`);
         writeFileSync(file, b.code);
         await import(pathToFileURL(file).href);
-      });
+        // Some guides train or attack a small model: a minute on an idle CI core, more under load.
+      }, 180_000);
     } else if (b.lang === 'sh') {
       it(`${where} (shell) ${b.run ? 'runs' : 'names commands that exist'}`, async () => {
         for (const line of shellLines(b.code)) {
