@@ -1,6 +1,8 @@
-const BLOCK_SHIFT = 4;
-/** Columns per block (16): each block's extremes bound its scores, so a row skips most blocks. */
+const BLOCK_SHIFT = 3;
+/** Columns per block (8): each block's extremes bound its scores, so a row skips most blocks. */
 const BLOCK = 1 << BLOCK_SHIFT;
+/** Magnitudes up to which the AM-GM bound's rounding margins below hold (no float32 overflow). */
+const AMGM_RANGE = 2 ** 60;
 
 /**
  * JSMA's pair selection over one sample's search domain, with reused buffers: both readings
@@ -9,35 +11,53 @@ const BLOCK = 1 << BLOCK_SHIFT;
  * among the pairs with a_p + a_q > 0 and b_p + b_q < 0.
  *
  * The brute-force search is O(m^2) per sample and step on the main thread, between gradient
- * calls. This one returns exactly the same pair with far fewer scores: the score of row p is
- * non-decreasing in a_q and in -b_q (float addition, multiplication and Math.fround are all
- * monotone), so f(-f(a_p + max a_q) f(b_p + min b_q)), over q > p, bounds every score of the row.
- * One O(m) backward pass gives every row's bound; the row of largest bound is scanned first, and
- * its best score s is a floor for the maximum. The row-major pass then scans only the rows whose
- * bound reaches s and strictly beats the best so far: every row holding a pair of the maximum is
- * among them, and scanning them in row-major order with strict comparisons keeps numpy's tie rule.
- * Where the two rows are nearly opposite (the probability Jacobian: b is about -a), the bounds are
- * nearly tight and a handful of rows are scanned instead of m.
+ * calls. This one returns exactly the same pair while computing far fewer scores, by skipping
+ * rows and blocks of columns whose upper bound of the score cannot hold the answer:
+ * - extremes: the score of row p is non-decreasing in a_q and in -b_q (float addition,
+ *   multiplication and Math.fround are all monotone), so the largest a_q and smallest b_q over a
+ *   set of columns bound the row's scores there, computed with the score's own arithmetic;
+ * - AM-GM: with e = -b and any k > 0, (a_p + a_q)(e_p + e_q) <= (r_p + r_q)^2 / (4k) where
+ *   r = k a + e, tight where k (a_p + a_q) = e_p + e_q. With k from the seed row's best pair this
+ *   bounds well where a and e are anti-correlated (the float32 probability Jacobian where the top
+ *   class's probability rounds to 1), which the extremes bound poorly. It is computed in float64
+ *   with margins that cover every rounding of both readings (see #amgm), and only where all the
+ *   derivatives are finite and below 2^60.
+ * The row of largest bound is scanned first; its best score is a floor for the maximum. The
+ * row-major pass then scans only what reaches the floor and strictly beats the best so far: every
+ * pair of the maximum is among it, and scanning it in row-major order with strict comparisons
+ * keeps numpy's tie rule.
  */
 export class PairSearch {
   readonly #index: Int32Array;
   readonly #a: Float64Array;
   readonly #b: Float64Array;
+  /** r = k a - b of the AM-GM bound. */
+  readonly #r: Float64Array;
+  /** Upper bound of the scores of each row. */
   readonly #bound: Float64Array;
-  /** Largest a and smallest b of each block of BLOCK gathered features. */
+  /** Largest a, smallest b and largest r of each block of BLOCK gathered features. */
   readonly #blockA: Float64Array;
   readonly #blockB: Float64Array;
+  readonly #blockR: Float64Array;
+  /** The AM-GM bound of the current search: whether it applies, 1/(4k) with its margin, and its absolute margins. */
+  #useAmgm = false;
+  #amgmScale = 0;
+  #amgmSumMargin = 0;
+  #amgmSlack = 0;
   /** Column of the last {@link PairSearch.#scan}'s best pair, -1 when none beat its `best`. */
   #rowQ = -1;
 
   /** Buffers for domains of up to `d` features. */
   constructor(d: number) {
+    const blocks = Math.ceil(d / BLOCK);
     this.#index = new Int32Array(d);
     this.#a = new Float64Array(d);
     this.#b = new Float64Array(d);
+    this.#r = new Float64Array(d);
     this.#bound = new Float64Array(d);
-    this.#blockA = new Float64Array(Math.ceil(d / BLOCK));
-    this.#blockB = new Float64Array(Math.ceil(d / BLOCK));
+    this.#blockA = new Float64Array(blocks);
+    this.#blockB = new Float64Array(blocks);
+    this.#blockR = new Float64Array(blocks);
   }
 
   /**
@@ -114,8 +134,10 @@ export class PairSearch {
       if (bp < blockB[j]!) blockB[j] = bp;
     }
     if (seed < 0) return undefined;
-    // The seed row's best score is a floor for the maximum.
+    // The seed row's best score is a floor for the maximum, and its pair's ratio the AM-GM k.
+    this.#useAmgm = false;
     const floor = this.#scan(seed, m, f32, 0, 0);
+    if (this.#rowQ >= 0) this.#prepareAmgm(m, (b[seed]! + b[this.#rowQ]!) / -(a[seed]! + a[this.#rowQ]!));
     let best = 0;
     let bestP = -1;
     let bestQ = -1;
@@ -134,6 +156,56 @@ export class PairSearch {
   }
 
   /**
+   * Sets up the AM-GM bound for ratio k (r = k a - b, its block maxima, and every row's bound
+   * lowered to it where smaller); leaves it off where k or any derivative is outside the range
+   * its margins cover.
+   */
+  #prepareAmgm(m: number, k: number): void {
+    if (!(k >= 1 / AMGM_RANGE && k <= AMGM_RANGE)) return;
+    const a = this.#a;
+    const b = this.#b;
+    const r = this.#r;
+    let maxA = 0;
+    let maxB = 0;
+    for (let q = 0; q < m; q++) {
+      const aq = Math.abs(a[q]!);
+      const bq = Math.abs(b[q]!);
+      // Also false for NaN.
+      if (!(aq < AMGM_RANGE && bq < AMGM_RANGE)) return;
+      if (aq > maxA) maxA = aq;
+      if (bq > maxB) maxB = bq;
+      r[q] = k * a[q]! - b[q]!;
+    }
+    this.#useAmgm = true;
+    // Every rounding of both readings, against the real bound S^2 / (4k), S = r_p + r_q: the
+    // float64 errors of r_p, r_q, their sum and the margin's addition are below 2^-50 (k max|a| +
+    // max|b|) together (4x that here); the float32 (or float64) sums and product add at most a
+    // factor (1 + 2^-23)^2 (1 + 2^-24), and in float32's subnormal range 2^-150 per rounding
+    // times at most 2 (max|a| + max|b|) + 1 (2^-140 here).
+    this.#amgmSumMargin = 2 ** -48 * (k * maxA + maxB);
+    this.#amgmScale = (1 + 2 ** -20) / (4 * k);
+    this.#amgmSlack = 2 ** -140 * (1 + maxA + maxB);
+    const blockR = this.#blockR;
+    const bound = this.#bound;
+    blockR.fill(-Infinity);
+    let hiR = -Infinity;
+    for (let p = m - 1; p >= 0; p--) {
+      const rp = r[p]!;
+      const u = this.#amgm(rp + hiR);
+      if (u < bound[p]!) bound[p] = u;
+      if (rp > hiR) hiR = rp;
+      const j = p >> BLOCK_SHIFT;
+      if (rp > blockR[j]!) blockR[j] = rp;
+    }
+  }
+
+  /** The AM-GM bound of every score whose pair has r_p + r_q <= `sum` (0: no pair qualifies). */
+  #amgm(sum: number): number {
+    const s = sum + this.#amgmSumMargin;
+    return s > 0 ? s * s * this.#amgmScale + this.#amgmSlack : 0;
+  }
+
+  /**
    * Scans row p for its first q > p of strictly largest score above `best`, skipping the blocks
    * of columns whose bound is below `floor` or at most `best`; sets #rowQ (-1: none) and returns
    * the row's best score (`best` when none beats it).
@@ -144,8 +216,11 @@ export class PairSearch {
     const b = this.#b;
     const blockA = this.#blockA;
     const blockB = this.#blockB;
+    const blockR = this.#blockR;
+    const amgm = this.#useAmgm;
     const ap = a[p]!;
     const bp = b[p]!;
+    const rp = this.#r[p]!;
     let at = -1;
     const blocks = (m + BLOCK - 1) >> BLOCK_SHIFT;
     for (let j = (p + 1) >> BLOCK_SHIFT; j < blocks; j++) {
@@ -154,6 +229,10 @@ export class PairSearch {
       if (!(tb > 0 && ob < 0)) continue;
       const u = f32 ? f(-tb * ob) : -tb * ob;
       if (u < floor || u <= best) continue;
+      if (amgm) {
+        const v = this.#amgm(rp + blockR[j]!);
+        if (v < floor || v <= best) continue;
+      }
       const end = Math.min(m, (j + 1) << BLOCK_SHIFT);
       const start = Math.max(p + 1, j << BLOCK_SHIFT);
       if (f32) {

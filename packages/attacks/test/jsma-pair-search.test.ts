@@ -46,15 +46,19 @@ const input = fc
     d: fc.integer({ min: 0, max: D }),
     gt: fc.array(value, { minLength: D, maxLength: D }),
     go: fc.array(value, { minLength: D, maxLength: D }),
-    // The probability Jacobian's rows are nearly opposite: the case where most rows are pruned.
-    opposite: fc.boolean(),
+    // The probability Jacobian's rows are nearly opposite (exactly: b = -a); in float32 where the top
+    // class's probability rounds to 1 they are nearly proportional instead (b about k a, k > 0).
+    relation: fc.constantFrom('independent', 'opposite', 'proportional'),
+    k: fc.constantFrom(1e-3, 0.5, 1, 3, 1e4),
     domain: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: D, maxLength: D }),
     increase: fc.boolean(),
   })
-  .map(({ d, gt, go, opposite, domain, increase }) => ({
+  .map(({ d, gt, go, relation, k, domain, increase }) => ({
     dom: Uint8Array.from(domain.slice(0, d), (v) => Number(v > 0)),
     gt: Float32Array.from(gt.slice(0, d)),
-    go: Float32Array.from(go.slice(0, d), (v, f) => (opposite ? Math.fround(v * 1e-3 - gt[f]!) : v)),
+    go: Float32Array.from(go.slice(0, d), (v, f) =>
+      relation === 'independent' ? v : Math.fround(v * 1e-3 + (relation === 'opposite' ? -1 : k) * gt[f]!),
+    ),
     increase,
   }));
 
