@@ -1,6 +1,8 @@
 const BLOCK_SHIFT = 3;
 /** Columns per block (8): each block's extremes bound its scores, so a row skips most blocks. */
 const BLOCK = 1 << BLOCK_SHIFT;
+/** Columns per superblock (64, 8 blocks): a row tests a superblock's bound before its blocks'. */
+const SUPER_SHIFT = 6;
 /** Magnitudes up to which the AM-GM bound's rounding margins below hold (no float32 overflow). */
 const AMGM_RANGE = 2 ** 60;
 
@@ -12,7 +14,8 @@ const AMGM_RANGE = 2 ** 60;
  *
  * The brute-force search is O(m^2) per sample and step on the main thread, between gradient
  * calls. This one returns exactly the same pair while computing far fewer scores, by skipping
- * rows and blocks of columns whose upper bound of the score cannot hold the answer:
+ * rows, and superblocks (64) and blocks (8) of columns, whose upper bound of the score cannot
+ * hold the answer:
  * - extremes: the score of row p is non-decreasing in a_q and in -b_q (float addition,
  *   multiplication and Math.fround are all monotone), so the largest a_q and smallest b_q over a
  *   set of columns bound the row's scores there, computed with the score's own arithmetic;
@@ -35,10 +38,13 @@ export class PairSearch {
   readonly #r: Float64Array;
   /** Upper bound of the scores of each row. */
   readonly #bound: Float64Array;
-  /** Largest a, smallest b and largest r of each block of BLOCK gathered features. */
+  /** Largest a, smallest b and largest r of each block of BLOCK gathered features, then of each superblock. */
   readonly #blockA: Float64Array;
   readonly #blockB: Float64Array;
   readonly #blockR: Float64Array;
+  readonly #superA: Float64Array;
+  readonly #superB: Float64Array;
+  readonly #superR: Float64Array;
   /** The AM-GM bound of the current search: whether it applies, 1/(4k) with its margin, and its absolute margins. */
   #useAmgm = false;
   #amgmScale = 0;
@@ -58,6 +64,10 @@ export class PairSearch {
     this.#blockA = new Float64Array(blocks);
     this.#blockB = new Float64Array(blocks);
     this.#blockR = new Float64Array(blocks);
+    const supers = Math.ceil(d / (1 << SUPER_SHIFT));
+    this.#superA = new Float64Array(supers);
+    this.#superB = new Float64Array(supers);
+    this.#superR = new Float64Array(supers);
   }
 
   /**
@@ -114,8 +124,12 @@ export class PairSearch {
     let loB = Infinity;
     let seed = -1;
     let seedBound = 0;
+    const superA = this.#superA;
+    const superB = this.#superB;
     blockA.fill(-Infinity);
     blockB.fill(Infinity);
+    superA.fill(-Infinity);
+    superB.fill(Infinity);
     for (let p = m - 1; p >= 0; p--) {
       const ap = a[p]!;
       const bp = b[p]!;
@@ -132,6 +146,9 @@ export class PairSearch {
       const j = p >> BLOCK_SHIFT;
       if (ap > blockA[j]!) blockA[j] = ap;
       if (bp < blockB[j]!) blockB[j] = bp;
+      const J = p >> SUPER_SHIFT;
+      if (ap > superA[J]!) superA[J] = ap;
+      if (bp < superB[J]!) superB[J] = bp;
     }
     if (seed < 0) return undefined;
     // The seed row's best score is a floor for the maximum, and its pair's ratio the AM-GM k.
@@ -187,7 +204,9 @@ export class PairSearch {
     this.#amgmSlack = 2 ** -140 * (1 + maxA + maxB);
     const blockR = this.#blockR;
     const bound = this.#bound;
+    const superR = this.#superR;
     blockR.fill(-Infinity);
+    superR.fill(-Infinity);
     let hiR = -Infinity;
     for (let p = m - 1; p >= 0; p--) {
       const rp = r[p]!;
@@ -196,6 +215,7 @@ export class PairSearch {
       if (rp > hiR) hiR = rp;
       const j = p >> BLOCK_SHIFT;
       if (rp > blockR[j]!) blockR[j] = rp;
+      if (rp > superR[p >> SUPER_SHIFT]!) superR[p >> SUPER_SHIFT] = rp;
     }
   }
 
@@ -206,9 +226,25 @@ export class PairSearch {
   }
 
   /**
-   * Scans row p for its first q > p of strictly largest score above `best`, skipping the blocks
-   * of columns whose bound is below `floor` or at most `best`; sets #rowQ (-1: none) and returns
-   * the row's best score (`best` when none beats it).
+   * Whether row p (derivatives ap, bp, r of AM-GM rp) may hold, among columns whose extremes are
+   * hiA, loB and hiR, a score that reaches `floor` and beats `best`.
+   */
+  #mayBeat(ap: number, bp: number, rp: number, hiA: number, loB: number, hiR: number, f32: boolean, floor: number, best: number): boolean {
+    const f = Math.fround;
+    const ts = f32 ? f(ap + hiA) : ap + hiA;
+    const os = f32 ? f(bp + loB) : bp + loB;
+    if (!(ts > 0 && os < 0)) return false;
+    const u = f32 ? f(-ts * os) : -ts * os;
+    if (u < floor || u <= best) return false;
+    if (!this.#useAmgm) return true;
+    const v = this.#amgm(rp + hiR);
+    return !(v < floor || v <= best);
+  }
+
+  /**
+   * Scans row p for its first q > p of strictly largest score above `best`, skipping the
+   * superblocks and blocks of columns whose bound is below `floor` or at most `best`; sets #rowQ
+   * (-1: none) and returns the row's best score (`best` when none beats it).
    */
   #scan(p: number, m: number, f32: boolean, floor: number, best: number): number {
     const f = Math.fround;
@@ -217,46 +253,45 @@ export class PairSearch {
     const blockA = this.#blockA;
     const blockB = this.#blockB;
     const blockR = this.#blockR;
-    const amgm = this.#useAmgm;
+    const superA = this.#superA;
+    const superB = this.#superB;
+    const superR = this.#superR;
     const ap = a[p]!;
     const bp = b[p]!;
     const rp = this.#r[p]!;
     let at = -1;
     const blocks = (m + BLOCK - 1) >> BLOCK_SHIFT;
-    for (let j = (p + 1) >> BLOCK_SHIFT; j < blocks; j++) {
-      const tb = f32 ? f(ap + blockA[j]!) : ap + blockA[j]!;
-      const ob = f32 ? f(bp + blockB[j]!) : bp + blockB[j]!;
-      if (!(tb > 0 && ob < 0)) continue;
-      const u = f32 ? f(-tb * ob) : -tb * ob;
-      if (u < floor || u <= best) continue;
-      if (amgm) {
-        const v = this.#amgm(rp + blockR[j]!);
-        if (v < floor || v <= best) continue;
-      }
-      const end = Math.min(m, (j + 1) << BLOCK_SHIFT);
-      const start = Math.max(p + 1, j << BLOCK_SHIFT);
-      if (f32) {
-        for (let q = start; q < end; q++) {
-          const ts = f(ap + a[q]!);
-          if (!(ts > 0)) continue;
-          const os = f(bp + b[q]!);
-          if (!(os < 0)) continue;
-          const score = f(-ts * os);
-          if (score > best) {
-            best = score;
-            at = q;
+    const supers = (m + (1 << SUPER_SHIFT) - 1) >> SUPER_SHIFT;
+    for (let J = (p + 1) >> SUPER_SHIFT; J < supers; J++) {
+      if (!this.#mayBeat(ap, bp, rp, superA[J]!, superB[J]!, superR[J]!, f32, floor, best)) continue;
+      const jEnd = Math.min(blocks, (J + 1) << (SUPER_SHIFT - BLOCK_SHIFT));
+      for (let j = Math.max((p + 1) >> BLOCK_SHIFT, J << (SUPER_SHIFT - BLOCK_SHIFT)); j < jEnd; j++) {
+        if (!this.#mayBeat(ap, bp, rp, blockA[j]!, blockB[j]!, blockR[j]!, f32, floor, best)) continue;
+        const end = Math.min(m, (j + 1) << BLOCK_SHIFT);
+        const start = Math.max(p + 1, j << BLOCK_SHIFT);
+        if (f32) {
+          for (let q = start; q < end; q++) {
+            const ts = f(ap + a[q]!);
+            if (!(ts > 0)) continue;
+            const os = f(bp + b[q]!);
+            if (!(os < 0)) continue;
+            const score = f(-ts * os);
+            if (score > best) {
+              best = score;
+              at = q;
+            }
           }
-        }
-      } else {
-        for (let q = start; q < end; q++) {
-          const ts = ap + a[q]!;
-          if (!(ts > 0)) continue;
-          const os = bp + b[q]!;
-          if (!(os < 0)) continue;
-          const score = -ts * os;
-          if (score > best) {
-            best = score;
-            at = q;
+        } else {
+          for (let q = start; q < end; q++) {
+            const ts = ap + a[q]!;
+            if (!(ts > 0)) continue;
+            const os = bp + b[q]!;
+            if (!(os < 0)) continue;
+            const score = -ts * os;
+            if (score > best) {
+              best = score;
+              at = q;
+            }
           }
         }
       }
