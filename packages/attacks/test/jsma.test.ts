@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LinearClassifier, ParameterError, Registry, featureSpace } from '@mixnsqueeze/core';
+import { type Batch, LinearClassifier, ParameterError, Registry, argmaxRows, featureSpace, imageSpace } from '@mixnsqueeze/core';
 import { Jsma } from '../src/attacks/jsma.ts';
 import { attacksPlugin } from '../src/plugin.ts';
 import { linearModel, mlpModel, ownLabels, tabularInputs } from './tabular-fixtures.ts';
+import { TwoLayer, binaryishImages } from './tiny-models.ts';
 
 describe('jsma', () => {
   it('sets chosen features to the upper bound in pairs, at most gamma of them, and reaches targets', async () => {
@@ -132,5 +133,36 @@ describe('jsma as cleverhans 2017 runs it on the softmax output', () => {
     const old = await new Jsma({ theta: 1, gamma: 0.67, jacobian: 'logits' }).run(flat, zeros, labels, { target: 'next' });
     expect(Array.from(old.adversarial.data)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(old.queries.gradient).toBe(2);
+  });
+});
+
+/** The tiny model as a worker-pool model reports itself (an ONNX model's info.workers), recording the batch of each gradient call. */
+class PooledTwoLayer extends TwoLayer {
+  readonly info = { workers: 2 };
+  readonly gradientBatches: number[] = [];
+
+  override async vjp(x: Batch, g: Batch): Promise<Batch> {
+    this.gradientBatches.push(x.shape[0]!);
+    return super.vjp(x, g);
+  }
+}
+
+describe('jsma on a pool model', () => {
+  it('runs one lane per worker and returns exactly what one batch returns, in both readings', async () => {
+    const space = imageSpace(6, 6, 1);
+    const x = binaryishImages(12, 7);
+    const plain = new TwoLayer(space, 12, 4, 3);
+    const labels = argmaxRows(await plain.predict(x));
+    for (const params of [{}, { jacobian: 'logits' as const }, { theta: -1 }]) {
+      const pooled = new PooledTwoLayer(space, 12, 4, 3);
+      const one = await new Jsma({ gamma: 0.5, ...params }).run(plain, x, labels, { target: 'next' });
+      const two = await new Jsma({ gamma: 0.5, ...params }).run(pooled, x, labels, { target: 'next' });
+      expect(two.adversarial.data).toEqual(one.adversarial.data);
+      expect(two.queries).toEqual(one.queries);
+      expect(one.perturbationNorms.l0.some((l0) => l0 > 2)).toBe(true);
+      // The lanes did run: 2 rows for each of 6 samples, fewer as samples reach their targets.
+      expect(pooled.gradientBatches[0]).toBe(12);
+      expect(Math.max(...pooled.gradientBatches)).toBe(12);
+    }
   });
 });

@@ -55,8 +55,9 @@ export type JsmaParams = z.infer<typeof jsmaParams>;
  * Defaults: theta 1.0, gamma 0.1 (the reference settings for MNIST and CIFAR-10; not run on
  * ImageNet), jacobian probabilities, softmax float32. Presets: mnist, cifar10 (the same). Use with
  * target next or ll. Cost per iteration: 2 gradient rows per sample not yet at its target, in one
- * batched surface call; a pair search that is O(|G|^2) at worst and scans only the rows whose
- * score bound can hold the best pair (pair-search.ts).
+ * batched surface call per lane (the surface's `lanes`: on a worker pool, each lane's pair search
+ * overlaps the others' model calls); a pair search that is O(|G|^2) at worst and scores only the
+ * pairs whose bound can hold the best one (pair-search.ts).
  */
 export class Jsma extends AttackBase<JsmaParams> {
   readonly id = 'jsma';
@@ -88,55 +89,74 @@ export class Jsma extends AttackBase<JsmaParams> {
       domain[i] = Number(ok);
       domainSize[Math.floor(i / d)] += Number(ok);
     }
-    const search = new PairSearch(d);
-    const prob = new Float32Array(k);
-    let active = Int32Array.from({ length: n }, (_, i) => i).filter((i) => domainSize[i]! > 1);
-    for (let it = 0; it < maxIterations && active.length > 0; it++) {
-      ctx.checkAborted();
-      const rows = new Int32Array(2 * active.length);
-      for (let a = 0; a < active.length; a++) rows[2 * a] = rows[2 * a + 1] = active[a]!;
-      const x = { data: adv, shape: ctx.x.shape };
-      const pairTargets = Int32Array.from(active, (i) => targets[i]!);
-      const { grad, logits } =
-        p.jacobian === 'probabilities'
-          ? await rowGradients(ctx.surface, x, rows, probabilityJacobianLoss(pairTargets, p.softmax))
-          : await logitGradients(ctx.surface, x, rows, logitCoefficients(pairTargets, k));
-      const still: number[] = [];
-      for (let a = 0; a < active.length; a++) {
-        const i = active[a]!;
-        let current: number;
-        if (p.jacobian === 'probabilities' && p.softmax === 'float32') {
-          tfSoftmax(logits.data, 2 * a, k, prob);
-          current = argmaxOf(prob, k);
-        } else current = argmaxOf(logits.data.subarray(2 * a * k, (2 * a + 1) * k), k);
-        if (current === targets[i]) continue;
-        const dom = domain.subarray(i * d, (i + 1) * d);
-        const gt = grad.data.subarray(2 * a * d, (2 * a + 1) * d);
-        const go = grad.data.subarray((2 * a + 1) * d, (2 * a + 2) * d);
-        let pair: readonly number[];
-        if (p.jacobian === 'probabilities') pair = search.cleverhans(dom, gt, go, increase) ?? [0, 0];
-        else {
-          const found = search.logits(dom, gt, go, increase);
-          if (!found) continue; // no pair raises the target while lowering the others.
-          pair = found;
+    // The samples are independent: where the surface serves disjoint sub-batches concurrently
+    // (a deterministic model on a worker pool), each lane iterates its own samples, so that one
+    // lane's pair search overlaps the other lanes' model calls. Each sample sees the same values
+    // as in one batch.
+    const lanes = laneRows(n, ctx.surface.lanes ?? 1);
+    let iterated = 0;
+    const lane = async (samples: Int32Array) => {
+      const search = new PairSearch(d);
+      const prob = new Float32Array(k);
+      let active = samples.filter((i) => domainSize[i]! > 1);
+      for (let it = 0; it < maxIterations && active.length > 0; it++) {
+        ctx.checkAborted();
+        const rows = new Int32Array(2 * active.length);
+        for (let a = 0; a < active.length; a++) rows[2 * a] = rows[2 * a + 1] = active[a]!;
+        const x = { data: adv, shape: ctx.x.shape };
+        const pairTargets = Int32Array.from(active, (i) => targets[i]!);
+        const { grad, logits } =
+          p.jacobian === 'probabilities'
+            ? await rowGradients(ctx.surface, x, rows, probabilityJacobianLoss(pairTargets, p.softmax))
+            : await logitGradients(ctx.surface, x, rows, logitCoefficients(pairTargets, k));
+        const still: number[] = [];
+        for (let a = 0; a < active.length; a++) {
+          const i = active[a]!;
+          let current: number;
+          if (p.jacobian === 'probabilities' && p.softmax === 'float32') {
+            tfSoftmax(logits.data, 2 * a, k, prob);
+            current = argmaxOf(prob, k);
+          } else current = argmaxOf(logits.data.subarray(2 * a * k, (2 * a + 1) * k), k);
+          if (current === targets[i]) continue;
+          const dom = domain.subarray(i * d, (i + 1) * d);
+          const gt = grad.data.subarray(2 * a * d, (2 * a + 1) * d);
+          const go = grad.data.subarray((2 * a + 1) * d, (2 * a + 2) * d);
+          let pair: readonly number[];
+          if (p.jacobian === 'probabilities') pair = search.cleverhans(dom, gt, go, increase) ?? [0, 0];
+          else {
+            const found = search.logits(dom, gt, go, increase);
+            if (!found) continue; // no pair raises the target while lowering the others.
+            pair = found;
+          }
+          for (const f of pair) {
+            if (immutable?.[f] === 1) continue;
+            const v = adv[i * d + f]! + change;
+            adv[i * d + f] = increase ? Math.min(hi, v) : Math.max(lo, v);
+          }
+          for (const f of pair) {
+            if (dom[f] !== 1) continue;
+            dom[f] = 0;
+            domainSize[i]--;
+          }
+          if (domainSize[i]! > 1) still.push(i);
         }
-        for (const f of pair) {
-          if (immutable?.[f] === 1) continue;
-          const v = adv[i * d + f]! + change;
-          adv[i * d + f] = increase ? Math.min(hi, v) : Math.max(lo, v);
-        }
-        for (const f of pair) {
-          if (dom[f] !== 1) continue;
-          dom[f] = 0;
-          domainSize[i]--;
-        }
-        if (domainSize[i]! > 1) still.push(i);
+        active = Int32Array.from(still);
+        iterated++;
+        ctx.progress(iterated / (lanes.length * maxIterations));
       }
-      active = Int32Array.from(still);
-      ctx.progress((it + 1) / maxIterations);
-    }
+    };
+    await Promise.all(lanes.map(lane));
     return adv;
   }
+}
+
+/** The sample indices 0..n-1 cut into `lanes` contiguous runs of nearly equal length (none empty), as l2-search.ts cuts them. */
+function laneRows(n: number, lanes: number): Int32Array[] {
+  const k = Math.max(1, Math.min(lanes, n));
+  return Array.from({ length: k }, (_, l) => {
+    const from = Math.floor((l * n) / k);
+    return Int32Array.from({ length: Math.floor(((l + 1) * n) / k) - from }, (_, r) => from + r);
+  });
 }
 
 /** Coefficient rows of jacobian=logits: e_t (row 2a) and the sum of e_j over j != t (row 2a + 1). */
