@@ -23,8 +23,8 @@ const AMGM_RANGE = 2 ** 60;
  *   r = k a + e, tight where k (a_p + a_q) = e_p + e_q. With k from the seed row's best pair this
  *   bounds well where a and e are anti-correlated (the float32 probability Jacobian where the top
  *   class's probability rounds to 1), which the extremes bound poorly. It is computed in float64
- *   with margins that cover every rounding of both readings (see #amgm), and only where all the
- *   derivatives are finite and below 2^60.
+ *   with margins that cover every rounding of both readings (see #prepareAmgm), and only where
+ *   all the derivatives are finite and below 2^60.
  * The row of largest bound is scanned first; its best score is a floor for the maximum. The
  * row-major pass then scans only what reaches the floor and strictly beats the best so far: every
  * pair of the maximum is among it, and scanning it in row-major order with strict comparisons
