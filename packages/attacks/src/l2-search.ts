@@ -5,6 +5,7 @@ import { ConstSearch, type ConstSchedule, HeConstSearch } from './binary-search.
 import { cwSucceeds, pickRows } from './cw-success.ts';
 import { cwMarginLoss } from './loss.ts';
 import { TanhBox } from './tanh-space.ts';
+import { laneRows } from './lane-rows.ts';
 
 /** What an L2 attack's classifier term says about a batch of iterates. */
 export interface IterateEvaluation {
@@ -166,15 +167,6 @@ export async function l2TanhSearch(ctx: AttackContext, objective: IterateObjecti
     search.update(fools);
   }
   return { adversarial: best, found, l2: bestL2, consts };
-}
-
-/** The sample indices 0..n-1 cut into `lanes` contiguous runs of nearly equal length (none empty). */
-function laneRows(n: number, lanes: number): Int32Array[] {
-  const k = Math.max(1, Math.min(lanes, n));
-  return Array.from({ length: k }, (_, l) => {
-    const from = Math.floor((l * n) / k);
-    return Int32Array.from({ length: Math.floor(((l + 1) * n) / k) - from }, (_, r) => from + r);
-  });
 }
 
 /** Squared L2 distance of xs[o..o + d) to x[o..o + d), in float64. */

@@ -1,6 +1,7 @@
 import { sampleSize } from '@mixnsqueeze/core';
 import { z } from 'zod';
 import { AttackBase, type AttackContext } from '../attack-base.ts';
+import { laneRows } from '../lane-rows.ts';
 import { logitGradients, rowGradients } from '../logit-gradients.ts';
 import { probabilityJacobianLoss } from '../probability-jacobian.ts';
 import { PairSearch } from '../pair-search.ts';
@@ -148,15 +149,6 @@ export class Jsma extends AttackBase<JsmaParams> {
     await Promise.all(lanes.map(lane));
     return adv;
   }
-}
-
-/** The sample indices 0..n-1 cut into `lanes` contiguous runs of nearly equal length (none empty), as l2-search.ts cuts them. */
-function laneRows(n: number, lanes: number): Int32Array[] {
-  const k = Math.max(1, Math.min(lanes, n));
-  return Array.from({ length: k }, (_, l) => {
-    const from = Math.floor((l * n) / k);
-    return Int32Array.from({ length: Math.floor(((l + 1) * n) / k) - from }, (_, r) => from + r);
-  });
 }
 
 /** Coefficient rows of jacobian=logits: e_t (row 2a) and the sum of e_j over j != t (row 2a + 1). */
