@@ -43,11 +43,18 @@ export class RowAdam {
     const t = ++this.#t[row]!;
     const lrT = (this.lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
     const eps = this.eps;
+    // Row views indexed from 0: with offsets into the whole arrays, V8 kept a bounds check on every
+    // access and this loop ran 2-10x slower inside the attacks than alone (1.07 -> 0.45 s of CW-2's
+    // own work per 100 iterations on 100 digits).
+    const mr = m.subarray(o, o + d);
+    const vr = v.subarray(o, o + d);
+    const wr = w.subarray(o, o + d);
+    const gr = g.subarray(gFrom, gFrom + d);
     for (let j = 0; j < d; j++) {
-      const gj = g[gFrom + j]!;
-      const mj = (m[o + j] = b1 * m[o + j]! + (1 - b1) * gj);
-      const vj = (v[o + j] = b2 * v[o + j]! + (1 - b2) * gj * gj);
-      w[o + j] -= (lrT * mj) / (Math.sqrt(vj) + eps);
+      const gj = gr[j]!;
+      const mj = (mr[j] = b1 * mr[j]! + (1 - b1) * gj);
+      const vj = (vr[j] = b2 * vr[j]! + (1 - b2) * gj * gj);
+      wr[j] = wr[j]! - (lrT * mj) / (Math.sqrt(vj) + eps);
     }
   }
 }

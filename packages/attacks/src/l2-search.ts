@@ -120,11 +120,19 @@ export async function l2TanhSearch(ctx: AttackContext, objective: IterateObjecti
           const i = active[r]!;
           const o = i * d;
           const q = r * d;
+          // Row views: indexed from 0 to their length, the loop's accesses need no bounds checks
+          // (with offsets, V8 checked each one: this loop and Adam's took 2x longer).
+          const xr = xs.subarray(q, q + d);
+          const x0 = x.subarray(o, o + d);
+          const dz = ev.grad.subarray(q, q + d);
+          const jr = jac.subarray(q, q + d);
+          const gr = g.subarray(q, q + d);
+          const ci = c[i]!;
           let l2 = 0;
           for (let j = 0; j < d; j++) {
-            const delta = xs[q + j]! - x[o + j]!;
+            const delta = xr[j]! - x0[j]!;
             l2 += delta * delta;
-            g[q + j] = (2 * delta + c[i]! * ev.grad[q + j]!) * jac[q + j]!;
+            gr[j] = (2 * delta + ci * dz[j]!) * jr[j]!;
           }
           if (ev.success[r]) {
             succeeded[i] = 1;

@@ -61,11 +61,15 @@ export class TanhBox {
     const h = this.#half;
     const lo = this.#lo;
     const hi = this.#hi;
+    const wr = w.subarray(from, from + count);
+    const ar = anchor.subarray(from, from + count);
+    const or = out.subarray(to, to + count);
+    const jr = jac.subarray(to, to + count);
     for (let j = 0; j < count; j++) {
-      const t = Math.tanh(w[from + j]!);
-      const v = anchor[from + j]! + h * t;
-      out[to + j] = v < lo ? lo : v > hi ? hi : v;
-      jac[to + j] = h * (1 - t * t);
+      const t = Math.tanh(wr[j]!);
+      const v = ar[j]! + h * t;
+      or[j] = v < lo ? lo : v > hi ? hi : v;
+      jr[j] = h * (1 - t * t);
     }
   }
 
