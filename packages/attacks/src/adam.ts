@@ -43,9 +43,9 @@ export class RowAdam {
     const t = ++this.#t[row]!;
     const lrT = (this.lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
     const eps = this.eps;
-    // Row views indexed from 0: with offsets into the whole arrays, V8 kept a bounds check on every
-    // access and this loop ran 2-10x slower inside the attacks than alone (1.07 -> 0.45 s of CW-2's
-    // own work per 100 iterations on 100 digits).
+    // Row views indexed from 0: written with offsets into the whole arrays, this loop ran 2-25x
+    // slower inside the attacks than in a loop of its own (the code V8 made of it there; not
+    // analysed further). CW-2's own work per 100 iterations on 100 digits: 1.07 -> 0.45 s.
     const mr = m.subarray(o, o + d);
     const vr = v.subarray(o, o + d);
     const wr = w.subarray(o, o + d);

@@ -120,8 +120,8 @@ export async function l2TanhSearch(ctx: AttackContext, objective: IterateObjecti
           const i = active[r]!;
           const o = i * d;
           const q = r * d;
-          // Row views: indexed from 0 to their length, the loop's accesses need no bounds checks
-          // (with offsets, V8 checked each one: this loop and Adam's took 2x longer).
+          // Row views indexed from 0, as in RowAdam.step (offsets into the whole arrays made such
+          // loops several times slower inside the attack).
           const xr = xs.subarray(q, q + d);
           const x0 = x.subarray(o, o + d);
           const dz = ev.grad.subarray(q, q + d);
