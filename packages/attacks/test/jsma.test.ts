@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type Batch, LinearClassifier, ParameterError, Registry, argmaxRows, featureSpace, imageSpace } from '@mixnsqueeze/core';
+import { LinearClassifier, ParameterError, Registry, argmaxRows, featureSpace, imageSpace } from '@mixnsqueeze/core';
 import { Jsma } from '../src/attacks/jsma.ts';
 import { attacksPlugin } from '../src/plugin.ts';
 import { linearModel, mlpModel, ownLabels, tabularInputs } from './tabular-fixtures.ts';
-import { TwoLayer, binaryishImages } from './tiny-models.ts';
+import { PooledTwoLayer, TwoLayer, binaryishImages } from './tiny-models.ts';
 
 describe('jsma', () => {
   it('sets chosen features to the upper bound in pairs, at most gamma of them, and reaches targets', async () => {
@@ -135,17 +135,6 @@ describe('jsma as cleverhans 2017 runs it on the softmax output', () => {
     expect(old.queries.gradient).toBe(2);
   });
 });
-
-/** The tiny model as a worker-pool model reports itself (an ONNX model's info.workers), recording the batch of each gradient call. */
-class PooledTwoLayer extends TwoLayer {
-  readonly info = { workers: 2 };
-  readonly gradientBatches: number[] = [];
-
-  override async vjp(x: Batch, g: Batch): Promise<Batch> {
-    this.gradientBatches.push(x.shape[0]!);
-    return super.vjp(x, g);
-  }
-}
 
 describe('jsma on a pool model', () => {
   it('runs one lane per worker and returns exactly what one batch returns, in both readings', async () => {

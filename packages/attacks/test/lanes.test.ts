@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type Batch, argmaxRows, imageSpace } from '@mixnsqueeze/core';
+import { argmaxRows, imageSpace } from '@mixnsqueeze/core';
 import { Cw2 } from '../src/attacks/cw2.ts';
 import { GradientSurface } from '../src/surfaces/gradient-surface.ts';
-import { TwoLayer, binaryishImages } from './tiny-models.ts';
-
-/** The tiny model as a worker-pool model reports itself (an ONNX model's info.workers), recording the batch of each gradient call. */
-class PooledTwoLayer extends TwoLayer {
-  readonly info = { workers: 2 };
-  readonly gradientBatches: number[] = [];
-
-  override async vjp(x: Batch, g: Batch): Promise<Batch> {
-    this.gradientBatches.push(x.shape[0]!);
-    return super.vjp(x, g);
-  }
-}
+import { PooledTwoLayer, TwoLayer, binaryishImages } from './tiny-models.ts';
 
 const space = imageSpace(6, 6, 1);
 const x = binaryishImages(12, 7);

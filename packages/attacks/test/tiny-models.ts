@@ -172,3 +172,14 @@ export function trainLinear(space: FeatureSpace, views: readonly Batch[], labels
   }
   return new LinearClassifier(space, w, b);
 }
+
+/** The tiny model as a worker-pool model reports itself (an ONNX model's info.workers), recording the batch of each gradient call. */
+export class PooledTwoLayer extends TwoLayer {
+  readonly info = { workers: 2 };
+  readonly gradientBatches: number[] = [];
+
+  override async vjp(x: Batch, g: Batch): Promise<Batch> {
+    this.gradientBatches.push(x.shape[0]!);
+    return super.vjp(x, g);
+  }
+}
